@@ -1,0 +1,371 @@
+//! A policy bundle: the Cedar schema, the policies and the model catalog, parsed and
+//! validated as one unit, with a content hash that names its version.
+//!
+//! Stages follow Cedar's: parse (schema, each policy file, the catalog), then validate
+//! (policies against the schema in strict mode, catalog entities against the schema).
+//! Each stage has its own error variant. `build.rs` includes this file by path so the
+//! build refuses exactly what the runtime would refuse; it therefore uses nothing of
+//! the crate but its sibling `catalog` module.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{
+    CedarSchemaError, Entity, EntityAttrEvaluationError, EntityId, EntityTypeName,
+    EntityUid, ParseErrors, Policy, PolicyId, PolicySet, PolicySetError, RestrictedExpression,
+    Schema, ValidationError, ValidationMode, Validator,
+};
+use sha2::{Digest, Sha256};
+
+use super::catalog::{Catalog, CatalogError, ModelInfo, Provider};
+
+/// The entity types the schema (policies/schema.cedarschema) declares, parsed once.
+#[derive(Debug, Clone)]
+pub struct CedarTypes {
+    pub user: EntityTypeName,
+    pub team: EntityTypeName,
+    pub org: EntityTypeName,
+    pub model: EntityTypeName,
+    pub provider: EntityTypeName,
+    pub action: EntityTypeName,
+}
+
+impl CedarTypes {
+    fn parse() -> Result<Self, BundleError> {
+        let name = |n: &str| {
+            EntityTypeName::from_str(n).map_err(|e| BundleError::TypeName(n.to_owned(), e.to_string()))
+        };
+        Ok(Self {
+            user: name("Llm::User")?,
+            team: name("Llm::Team")?,
+            org: name("Llm::Org")?,
+            model: name("Llm::Model")?,
+            provider: name("Llm::Provider")?,
+            action: name("Llm::Action")?,
+        })
+    }
+
+    pub fn uid(type_name: &EntityTypeName, id: &str) -> EntityUid {
+        EntityUid::from_type_name_and_id(type_name.clone(), EntityId::new(id))
+    }
+}
+
+/// Annotations every policy must carry.
+pub const ID_ANNOTATION: &str = "id";
+pub const REASON_ANNOTATION: &str = "reason";
+
+/// One policy file of a bundle's source, named for error messages.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyFile<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+/// The text a bundle is made from.
+#[derive(Debug, Clone)]
+pub struct BundleSource<'a> {
+    pub schema: &'a str,
+    pub policy_files: Vec<PolicyFile<'a>>,
+    pub catalog: &'a str,
+}
+
+/// Whether `load` runs the validator. The embedded set was validated by `build.rs`,
+/// so loading it again at isolate start-up skips that cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validation {
+    Strict,
+    AlreadyValidated,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("schema does not parse: {0}")]
+    Schema(#[source] Box<CedarSchemaError>),
+    #[error("{file}: policies do not parse: {errors}")]
+    PolicyParse {
+        file: String,
+        #[source]
+        errors: Box<ParseErrors>,
+    },
+    #[error("{file}: templates are not supported, found `{template}`")]
+    Template { file: String, template: String },
+    #[error("{file}: a policy lacks the `@{annotation}` annotation (policy {position} of the file)")]
+    MissingAnnotation {
+        file: String,
+        annotation: &'static str,
+        position: usize,
+    },
+    #[error("{file}: policy id `{id}` is used twice")]
+    DuplicateId { file: String, id: String },
+    #[error("policies fail schema validation: {}", render_invalid(.0))]
+    Invalid(Vec<InvalidPolicy>),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error("entity type name `{0}` does not parse: {1}")]
+    TypeName(String, String),
+    #[error("model `{model}` does not fit the schema: {message}")]
+    CatalogEntity { model: String, message: String },
+}
+
+/// One schema validation failure, with the file the policy came from.
+#[derive(Debug)]
+pub struct InvalidPolicy {
+    pub file: String,
+    pub error: ValidationError,
+}
+
+fn render_invalid(errors: &[InvalidPolicy]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.file, e.error))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A parsed, validated policy bundle: everything a decision needs that does not come
+/// from the request.
+#[derive(Debug)]
+pub struct PolicyBundle {
+    schema: Schema,
+    policies: PolicySet,
+    catalog: Catalog,
+    types: CedarTypes,
+    /// Cedar entities for each catalog model (with its provider as parent), keyed by
+    /// model id, built once so a request only clones the one it names.
+    model_entities: HashMap<String, Entity>,
+    provider_entities: HashMap<Provider, Entity>,
+    content_hash: String,
+    policy_count: usize,
+}
+
+impl PolicyBundle {
+    pub fn load(source: &BundleSource<'_>, validation: Validation) -> Result<Self, BundleError> {
+        let (schema, _warnings) = Schema::from_cedarschema_str(source.schema)
+            .map_err(|e| BundleError::Schema(Box::new(e)))?;
+
+        let mut files = source.policy_files.clone();
+        files.sort_by(|a, b| a.name.cmp(b.name));
+        let (policies, origin) = parse_policy_files(&files)?;
+
+        if validation == Validation::Strict {
+            let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
+            if !result.validation_passed() {
+                let invalid = result
+                    .validation_errors()
+                    .map(|error| InvalidPolicy {
+                        file: origin
+                            .get(error.policy_id())
+                            .cloned()
+                            .unwrap_or_else(|| "<unknown file>".to_owned()),
+                        error: error.clone(),
+                    })
+                    .collect();
+                return Err(BundleError::Invalid(invalid));
+            }
+        }
+
+        let catalog = Catalog::from_json(source.catalog)?;
+        let types = CedarTypes::parse()?;
+        let (model_entities, provider_entities) = catalog_entities(&catalog, &schema, &types)?;
+        let policy_count = policies.policies().count();
+
+        Ok(Self {
+            content_hash: content_hash(source.schema, &files, source.catalog),
+            schema,
+            policies,
+            catalog,
+            types,
+            model_entities,
+            provider_entities,
+            policy_count,
+        })
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+
+    pub fn types(&self) -> &CedarTypes {
+        &self.types
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn model(&self, id: &str) -> Option<&ModelInfo> {
+        self.catalog.model(id)
+    }
+
+    pub fn model_entity(&self, id: &str) -> Option<&Entity> {
+        self.model_entities.get(id)
+    }
+
+    pub fn provider_entity(&self, provider: Provider) -> Option<&Entity> {
+        self.provider_entities.get(&provider)
+    }
+
+    /// The policy's `@reason`, for decisions and denials.
+    pub fn reason(&self, id: &PolicyId) -> Option<&str> {
+        self.policies.annotation(id, REASON_ANNOTATION)
+    }
+
+    /// Hex SHA-256 over the schema, every policy file (by name) and the catalog.
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    /// The short form of the content hash that names this policy version.
+    pub fn version(&self) -> String {
+        version_of(&self.content_hash)
+    }
+
+    pub fn policy_count(&self) -> usize {
+        self.policy_count
+    }
+}
+
+/// `sha256:` and the first 16 hex digits (64 bits) of a content hash.
+pub fn version_of(content_hash: &str) -> String {
+    format!("sha256:{}", content_hash.get(..16).unwrap_or(content_hash))
+}
+
+/// Parses every file, renames each policy to its `@id`, and remembers its file.
+fn parse_policy_files(
+    files: &[PolicyFile<'_>],
+) -> Result<(PolicySet, HashMap<PolicyId, String>), BundleError> {
+    let mut all = PolicySet::new();
+    let mut origin = HashMap::new();
+    for file in files {
+        let parsed = PolicySet::from_str(file.text).map_err(|errors| BundleError::PolicyParse {
+            file: file.name.to_owned(),
+            errors: Box::new(errors),
+        })?;
+        if let Some(template) = parsed.templates().next() {
+            return Err(BundleError::Template {
+                file: file.name.to_owned(),
+                template: template.id().to_string(),
+            });
+        }
+        // Cedar names policies policy0, policy1, … in source order; keep that order.
+        let mut in_file: Vec<&Policy> = parsed.policies().collect();
+        in_file.sort_by_key(|p| policy_position(p.id()));
+        for (index, policy) in in_file.into_iter().enumerate() {
+            let missing = |annotation| BundleError::MissingAnnotation {
+                file: file.name.to_owned(),
+                annotation,
+                position: index + 1,
+            };
+            let id = policy.annotation(ID_ANNOTATION).ok_or(missing(ID_ANNOTATION))?;
+            if policy.annotation(REASON_ANNOTATION).is_none_or(str::is_empty) {
+                return Err(missing(REASON_ANNOTATION));
+            }
+            let id = PolicyId::new(id);
+            let duplicate = || BundleError::DuplicateId {
+                file: file.name.to_owned(),
+                id: id.to_string(),
+            };
+            if origin.contains_key(&id) {
+                return Err(duplicate());
+            }
+            all.add(policy.new_id(id.clone()))
+                .map_err(|_: PolicySetError| duplicate())?;
+            origin.insert(id, file.name.to_owned());
+        }
+    }
+    Ok((all, origin))
+}
+
+fn policy_position(id: &PolicyId) -> usize {
+    id.to_string()
+        .strip_prefix("policy")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(usize::MAX)
+}
+
+type CatalogEntities = (HashMap<String, Entity>, HashMap<Provider, Entity>);
+
+/// Builds the model and provider entities and checks them against the schema once.
+fn catalog_entities(
+    catalog: &Catalog,
+    schema: &Schema,
+    types: &CedarTypes,
+) -> Result<CatalogEntities, BundleError> {
+    let provider_uid = |p: Provider| CedarTypes::uid(&types.provider, p.id());
+    let providers: HashMap<Provider, Entity> = Provider::ALL
+        .iter()
+        .map(|&p| (p, Entity::with_uid(provider_uid(p))))
+        .collect();
+
+    let mut models = HashMap::new();
+    for (id, info) in &catalog.models {
+        let entity_error = |message: String| BundleError::CatalogEntity {
+            model: id.clone(),
+            message,
+        };
+        let attrs = HashMap::from([
+            (
+                "kind".to_owned(),
+                RestrictedExpression::new_string(info.kind.id().to_owned()),
+            ),
+            (
+                "premium".to_owned(),
+                RestrictedExpression::new_bool(info.premium),
+            ),
+            (
+                "context_window".to_owned(),
+                RestrictedExpression::new_long(i64::from(info.context_window)),
+            ),
+            (
+                "max_output_tokens".to_owned(),
+                RestrictedExpression::new_long(i64::from(info.max_output_tokens)),
+            ),
+        ]);
+        let parents = HashSet::from([provider_uid(info.provider)]);
+        let entity = Entity::new(CedarTypes::uid(&types.model, id), attrs, parents)
+            .map_err(|e: EntityAttrEvaluationError| entity_error(e.to_string()))?;
+        models.insert(id.clone(), entity);
+    }
+
+    let all = models.values().chain(providers.values()).cloned();
+    cedar_policy::Entities::from_entities(all, Some(schema)).map_err(|e| {
+        BundleError::CatalogEntity {
+            model: "<catalog>".to_owned(),
+            message: e.to_string(),
+        }
+    })?;
+    Ok((models, providers))
+}
+
+/// SHA-256 over length-prefixed parts, so no two different sources share a hash.
+fn content_hash(schema: &str, files: &[PolicyFile<'_>], catalog: &str) -> String {
+    let mut hasher = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    part(b"schema");
+    part(schema.as_bytes());
+    for file in files {
+        part(b"policy-file");
+        part(file.name.as_bytes());
+        part(file.text.as_bytes());
+    }
+    part(b"catalog");
+    part(catalog.as_bytes());
+    hex(&hasher.finalize())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
