@@ -59,7 +59,11 @@ fn embed() -> Result<(), String> {
         let _ = writeln!(out, "    ({name:?}, {text:?}),");
     }
     let _ = writeln!(out, "];");
-    let _ = writeln!(out, "pub const CONTENT_HASH: &str = {:?};", bundle.content_hash());
+    let _ = writeln!(
+        out,
+        "pub const CONTENT_HASH: &str = {:?};",
+        bundle.content_hash()
+    );
 
     let out_dir = std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?;
     let target = PathBuf::from(out_dir).join("embedded_policies.rs");
@@ -102,7 +106,10 @@ fn report(error: &BundleError) -> String {
     };
     match error {
         BundleError::Schema(e) => {
-            format!("{POLICY_DIR}/{SCHEMA_FILE}: schema does not parse\n{}", render(e.as_ref()))
+            format!(
+                "{POLICY_DIR}/{SCHEMA_FILE}: schema does not parse\n{}",
+                render(e.as_ref())
+            )
         }
         BundleError::PolicyParse { file, errors } => {
             format!("{file}: policies do not parse\n{}", render(errors.as_ref()))

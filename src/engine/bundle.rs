@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
-    CedarSchemaError, Entity, EntityAttrEvaluationError, EntityId, EntityTypeName,
-    EntityUid, ParseErrors, Policy, PolicyId, PolicySet, PolicySetError, RestrictedExpression,
-    Schema, ValidationError, ValidationMode, Validator,
+    CedarSchemaError, Entity, EntityAttrEvaluationError, EntityId, EntityTypeName, EntityUid,
+    ParseErrors, Policy, PolicyId, PolicySet, PolicySetError, RestrictedExpression, Schema,
+    ValidationError, ValidationMode, Validator,
 };
 use sha2::{Digest, Sha256};
 
@@ -33,7 +33,8 @@ pub struct CedarTypes {
 impl CedarTypes {
     fn parse() -> Result<Self, BundleError> {
         let name = |n: &str| {
-            EntityTypeName::from_str(n).map_err(|e| BundleError::TypeName(n.to_owned(), e.to_string()))
+            EntityTypeName::from_str(n)
+                .map_err(|e| BundleError::TypeName(n.to_owned(), e.to_string()))
         };
         Ok(Self {
             user: name("Llm::User")?,
@@ -89,7 +90,9 @@ pub enum BundleError {
     },
     #[error("{file}: templates are not supported, found `{template}`")]
     Template { file: String, template: String },
-    #[error("{file}: a policy lacks the `@{annotation}` annotation (policy {position} of the file)")]
+    #[error(
+        "{file}: a policy lacks the `@{annotation}` annotation (policy {position} of the file)"
+    )]
     MissingAnnotation {
         file: String,
         annotation: &'static str,
@@ -260,8 +263,13 @@ fn parse_policy_files(
                 annotation,
                 position: index + 1,
             };
-            let id = policy.annotation(ID_ANNOTATION).ok_or(missing(ID_ANNOTATION))?;
-            if policy.annotation(REASON_ANNOTATION).is_none_or(str::is_empty) {
+            let id = policy
+                .annotation(ID_ANNOTATION)
+                .ok_or(missing(ID_ANNOTATION))?;
+            if policy
+                .annotation(REASON_ANNOTATION)
+                .is_none_or(str::is_empty)
+            {
                 return Err(missing(REASON_ANNOTATION));
             }
             let id = PolicyId::new(id);

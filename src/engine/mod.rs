@@ -2,5 +2,15 @@
 //! runs natively (tests, benches, fuzzers) and in any wasm host.
 
 pub mod bundle;
+pub mod call;
 pub mod catalog;
+pub mod decision;
 pub mod embedded;
+pub mod keys;
+pub mod principal;
+pub mod tokens;
+
+pub use bundle::{BundleError, PolicyBundle};
+pub use call::{CallError, Endpoint, LlmCall};
+pub use decision::{Decision, RequestFacts, Route, RouteError, Verdict};
+pub use principal::{Principal, Tier};

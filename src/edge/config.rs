@@ -1,0 +1,54 @@
+//! The worker's configuration: wrangler `[vars]` and secrets, read per request (cheap
+//! lookups on `env`) with defaults for the optional ones.
+
+use worker::Env;
+
+use crate::engine::catalog::Provider;
+
+pub const KV_BINDING: &str = "POLICY_KV";
+
+const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 60_000;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub max_body_bytes: usize,
+    /// Time allowed for the provider's response headers; a stream may then run longer.
+    pub upstream_timeout_ms: u64,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Self {
+        Self {
+            max_body_bytes: var(env, "MAX_BODY_BYTES")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            upstream_timeout_ms: var(env, "UPSTREAM_TIMEOUT_MS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_UPSTREAM_TIMEOUT_MS),
+        }
+    }
+}
+
+/// Where a provider's API lives and the key the gateway (only) holds for it.
+pub struct Upstream {
+    pub base_url: String,
+    pub api_key: String,
+}
+
+impl Upstream {
+    /// `None` when the base URL var or the key secret is missing.
+    pub fn for_provider(env: &Env, provider: Provider) -> Option<Self> {
+        let (url_var, key_secret) = match provider {
+            Provider::Openai => ("OPENAI_BASE_URL", "OPENAI_API_KEY"),
+            Provider::Anthropic => ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"),
+        };
+        let base_url = var(env, url_var)?.trim_end_matches('/').to_owned();
+        let api_key = env.secret(key_secret).ok()?.to_string();
+        (!base_url.is_empty() && !api_key.is_empty()).then_some(Self { base_url, api_key })
+    }
+}
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string())
+}

@@ -1,0 +1,97 @@
+//! One structured JSON line per request: who, what, which policies decided, how long.
+//! It never holds the caller's key or the prompt text.
+
+use serde::Serialize;
+
+use crate::engine::{Decision, Endpoint, Principal};
+
+use super::reply::Failure;
+
+#[derive(Debug, Serialize)]
+pub struct DecisionLog {
+    event: &'static str,
+    ts: String,
+    action: &'static str,
+    status: u16,
+    latency_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policies: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eval_us: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+}
+
+impl DecisionLog {
+    pub fn new(endpoint: Endpoint, ts: String) -> Self {
+        Self {
+            event: "decision",
+            ts,
+            action: endpoint.action(),
+            status: 0,
+            latency_ms: 0.0,
+            principal: None,
+            team: None,
+            model: None,
+            stream: None,
+            decision_id: None,
+            decision: None,
+            policies: None,
+            policy_version: None,
+            eval_us: None,
+            error: None,
+        }
+    }
+
+    pub fn principal(&mut self, principal: &Principal) {
+        self.principal = Some(principal.user.clone());
+        self.team = Some(principal.team.clone());
+    }
+
+    pub fn call(&mut self, model: &str, stream: bool) {
+        self.model = Some(model.to_owned());
+        self.stream = Some(stream);
+    }
+
+    pub fn decision(&mut self, decision: &Decision) {
+        self.decision_id = Some(decision.id.clone());
+        self.decision = Some(decision.decision.as_str());
+        self.policies = Some(decision.policies.iter().map(|p| p.id.clone()).collect());
+        self.policy_version = Some(decision.policy_version.clone());
+        self.eval_us = Some(decision.eval_us);
+    }
+
+    pub fn decided(&self) -> Option<(&'static str, &str, &str)> {
+        Some((
+            self.decision?,
+            self.decision_id.as_deref()?,
+            self.policy_version.as_deref()?,
+        ))
+    }
+
+    pub fn failure(&mut self, failure: &Failure) {
+        self.error = Some(failure.code);
+    }
+
+    pub fn emit(mut self, status: u16, latency_ms: f64) {
+        self.status = status;
+        self.latency_ms = latency_ms;
+        if let Ok(line) = serde_json::to_string(&self) {
+            worker::console_log!("{line}");
+        }
+    }
+}

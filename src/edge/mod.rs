@@ -1,0 +1,57 @@
+//! The Cloudflare Worker: routes HTTP to the engine. Only this module imports `worker`.
+
+mod auth;
+mod body;
+mod config;
+mod log;
+mod pipeline;
+mod policy_state;
+mod reply;
+mod status;
+mod upstream;
+
+use worker::{event, Context, Env, Method, Request, Response, Result};
+
+use crate::engine::catalog::Provider;
+use crate::engine::Endpoint;
+use reply::{ErrorKind, Failure};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let path = request.path();
+    let method = request.method();
+    let response = match (Endpoint::from_path(&path), path.as_str()) {
+        (Some(endpoint), _) if method == Method::Post => {
+            pipeline::handle(request, &env, endpoint).await
+        }
+        (Some(endpoint), _) => method_not_allowed("POST", endpoint.wire_format()),
+        (None, "/healthz") if method == Method::Get => status::health(),
+        (None, "/v1/policy/status") if method == Method::Get => {
+            status::policy_status(&request, &env).await
+        }
+        (None, "/healthz" | "/v1/policy/status") => method_not_allowed("GET", Provider::Openai),
+        (None, _) => Failure::new(
+            ErrorKind::NotFound,
+            "route_not_found",
+            format!("no route for `{path}`"),
+        )
+        .into_response(Provider::Openai),
+    };
+    Ok(response)
+}
+
+fn method_not_allowed(allowed: &str, format: Provider) -> Response {
+    let mut response = Failure::new(
+        ErrorKind::MethodNotAllowed,
+        "method_not_allowed",
+        format!("this route accepts `{allowed}` only"),
+    )
+    .into_response(format);
+    let _ = response.headers_mut().set("allow", allowed);
+    response
+}

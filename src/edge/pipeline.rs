@@ -1,0 +1,119 @@
+//! The life of one LLM request, top to bottom:
+//! authenticate → read and normalise → route → decide → forward → relay → log.
+//!
+//! Each phase either continues or answers now with a `Failure`, rendered in the caller's
+//! provider format. Nothing here panics; every path ends in a response and a log line.
+
+use worker::{Env, Request, Response};
+
+use crate::engine::decision::random_decision_id;
+use crate::engine::{Endpoint, LlmCall, RequestFacts, RouteError};
+
+use super::config::{Config, Upstream, KV_BINDING};
+use super::log::DecisionLog;
+use super::reply::{set_policy_headers, with_decision_headers, ErrorKind, Failure};
+use super::{auth, body, policy_state, upstream};
+
+pub async fn handle(mut request: Request, env: &Env, endpoint: Endpoint) -> Response {
+    let started = js_sys::Date::now();
+    let mut log = DecisionLog::new(endpoint, policy_state::now_iso());
+    let response = match life(&mut request, env, endpoint, &mut log).await {
+        Ok(response) => response,
+        Err(failure) => {
+            log.failure(&failure);
+            let mut response = failure.into_response(endpoint.wire_format());
+            // A failure after the decision (upstream down, say) still names it.
+            if let Some((verdict, id, version)) = log.decided() {
+                set_policy_headers(response.headers_mut(), verdict, id, version);
+            }
+            response
+        }
+    };
+    log.emit(response.status_code(), js_sys::Date::now() - started);
+    response
+}
+
+async fn life(
+    request: &mut Request,
+    env: &Env,
+    endpoint: Endpoint,
+    log: &mut DecisionLog,
+) -> Result<Response, Failure> {
+    let config = Config::from_env(env);
+
+    // Authenticate: the key maps to a principal, or the call ends here.
+    let kv = env
+        .kv(KV_BINDING)
+        .map_err(|_| internal("the key store is not bound"))?;
+    let principal = auth::authenticate(request.headers(), &kv).await?;
+    log.principal(&principal);
+
+    // Read and normalise the body into one typed call.
+    body::require_json(request)?;
+    let bytes = body::read_limited(request, config.max_body_bytes).await?;
+    let mut call = LlmCall::parse(endpoint, &bytes).map_err(|e| {
+        let param = e.param();
+        Failure::new(ErrorKind::InvalidRequest, "invalid_request", e.to_string()).with_param(param)
+    })?;
+    drop(bytes);
+    log.call(&call.model, call.stream);
+
+    // Route to a catalog model, then decide with the active policy bundle.
+    let policy = policy_state::active().map_err(|_| internal("the policy set failed to load"))?;
+    let route = policy.bundle.route(&call).map_err(route_failure)?;
+    let decision_id =
+        random_decision_id().map_err(|_| internal("no randomness for a decision id"))?;
+    let facts = RequestFacts {
+        country: request.cf().and_then(|cf| cf.country()),
+    };
+    let clock_us = || js_sys::Date::now() * 1000.0;
+    let decision = policy
+        .bundle
+        .decide(decision_id, &principal, &call, route, &facts, &clock_us);
+    log.decision(&decision);
+    if !decision.is_allowed() {
+        return Err(Failure::denied(decision));
+    }
+
+    // Forward with the provider key only the gateway holds, and relay the answer.
+    let provider = route.model.provider;
+    let upstream_config = Upstream::for_provider(env, provider).ok_or_else(|| {
+        internal(format!(
+            "the gateway has no upstream configured for {}",
+            provider.id()
+        ))
+    })?;
+    let upstream_body = call
+        .upstream_body(&route.model.upstream_model)
+        .map_err(|e| internal(e.to_string()))?;
+    let answer = upstream::forward(
+        &upstream_config,
+        provider,
+        endpoint,
+        request.headers(),
+        upstream_body,
+        config.upstream_timeout_ms,
+    )
+    .await?;
+    let response = upstream::relay(answer, provider)?;
+    Ok(with_decision_headers(response, &decision))
+}
+
+fn route_failure(error: RouteError) -> Failure {
+    match error {
+        RouteError::UnknownModel(_) => {
+            Failure::new(ErrorKind::NotFound, "model_not_found", error.to_string())
+                .with_param(Some("model"))
+        }
+        RouteError::WrongEndpoint { .. } => Failure::new(
+            ErrorKind::InvalidRequest,
+            "wrong_endpoint",
+            error.to_string(),
+        )
+        .with_param(Some("model")),
+    }
+}
+
+fn internal(message: impl Into<String>) -> Failure {
+    Failure::new(ErrorKind::Internal, "internal_error", message)
+}

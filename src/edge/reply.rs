@@ -1,0 +1,159 @@
+//! Every answer the gateway writes itself: errors in the caller's provider format (so the
+//! official SDKs raise their usual exceptions), status JSON, and the policy headers.
+
+use serde_json::{json, Value};
+use worker::{Headers, Response, ResponseBuilder};
+
+use crate::engine::catalog::Provider;
+use crate::engine::Decision;
+
+pub const DECISION_HEADER: &str = "x-policy-decision";
+pub const DECISION_ID_HEADER: &str = "x-policy-decision-id";
+pub const VERSION_HEADER: &str = "x-policy-version";
+
+/// What went wrong, in the vocabulary both providers share (Anthropic's error types;
+/// OpenAI's SDK keys on the status alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidRequest,
+    Authentication,
+    Permission,
+    NotFound,
+    MethodNotAllowed,
+    TooLarge,
+    Upstream,
+    Timeout,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::InvalidRequest => 400,
+            ErrorKind::Authentication => 401,
+            ErrorKind::Permission => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::MethodNotAllowed => 405,
+            ErrorKind::TooLarge => 413,
+            ErrorKind::Internal => 500,
+            ErrorKind::Upstream => 502,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Timeout => 504,
+        }
+    }
+
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest | ErrorKind::MethodNotAllowed => "invalid_request_error",
+            ErrorKind::Authentication => "authentication_error",
+            ErrorKind::Permission => "permission_error",
+            ErrorKind::NotFound => "not_found_error",
+            ErrorKind::TooLarge => "request_too_large",
+            ErrorKind::Upstream | ErrorKind::Timeout | ErrorKind::Internal => "api_error",
+            ErrorKind::Unavailable => "overloaded_error",
+        }
+    }
+}
+
+/// An error answer, before it is rendered in a provider's format.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    /// A stable machine-readable code (OpenAI's `code`), e.g. `policy_denied`.
+    pub code: &'static str,
+    /// Lowercase, user input in backticks, never internals.
+    pub message: String,
+    pub param: Option<&'static str>,
+    pub decision: Option<Box<Decision>>,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            code,
+            message: message.into(),
+            param: None,
+            decision: None,
+        }
+    }
+
+    pub fn with_param(mut self, param: Option<&'static str>) -> Self {
+        self.param = param;
+        self
+    }
+
+    pub fn denied(decision: Decision) -> Self {
+        let message = format!("request denied by policy: {}", decision.reason);
+        Self {
+            decision: Some(Box::new(decision)),
+            ..Self::new(ErrorKind::Permission, "policy_denied", message)
+        }
+    }
+
+    /// The body in the caller's provider format, with the decision inside when there is one.
+    pub fn body(&self, format: Provider) -> Value {
+        let decision = self
+            .decision
+            .as_deref()
+            .map(|d| serde_json::to_value(d).unwrap_or(Value::Null));
+        match format {
+            Provider::Openai => {
+                let mut error = json!({
+                    "message": self.message,
+                    "type": self.kind.type_name(),
+                    "param": self.param,
+                    "code": self.code,
+                });
+                if let (Some(decision), Some(map)) = (decision, error.as_object_mut()) {
+                    map.insert("decision".to_owned(), decision);
+                }
+                json!({ "error": error })
+            }
+            Provider::Anthropic => {
+                let mut error = json!({
+                    "type": self.kind.type_name(),
+                    "message": self.message,
+                });
+                if let (Some(decision), Some(map)) = (decision, error.as_object_mut()) {
+                    map.insert("decision".to_owned(), decision);
+                }
+                json!({ "type": "error", "error": error })
+            }
+        }
+    }
+
+    pub fn into_response(self, format: Provider) -> Response {
+        let response = json_response(self.kind.status(), &self.body(format));
+        match &self.decision {
+            Some(decision) => with_decision_headers(response, decision),
+            None => response,
+        }
+    }
+}
+
+pub fn json_response(status: u16, body: &Value) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json");
+    ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body.to_string().into_bytes())
+}
+
+pub fn set_policy_headers(headers: &Headers, verdict: &str, decision_id: &str, version: &str) {
+    let _ = headers.set(DECISION_HEADER, verdict);
+    let _ = headers.set(DECISION_ID_HEADER, decision_id);
+    let _ = headers.set(VERSION_HEADER, version);
+}
+
+pub fn with_decision_headers(mut response: Response, decision: &Decision) -> Response {
+    set_policy_headers(
+        response.headers_mut(),
+        decision.decision.as_str(),
+        &decision.id,
+        &decision.policy_version,
+    );
+    response
+}

@@ -1,0 +1,59 @@
+//! `GET /healthz` (unauthenticated liveness) and `GET /v1/policy/status` (admin keys
+//! only): which policy version is active, where it came from, and when it was loaded.
+
+use serde_json::json;
+use worker::{Env, Request, Response};
+
+use crate::engine::catalog::Provider;
+
+use super::config::KV_BINDING;
+use super::reply::{json_response, ErrorKind, Failure};
+use super::{auth, policy_state};
+
+pub fn health() -> Response {
+    json_response(200, &json!({ "status": "ok" }))
+}
+
+pub async fn policy_status(request: &Request, env: &Env) -> Response {
+    match status_body(request, env).await {
+        Ok(body) => json_response(200, &body),
+        Err(failure) => failure.into_response(Provider::Openai),
+    }
+}
+
+async fn status_body(request: &Request, env: &Env) -> Result<serde_json::Value, Failure> {
+    let kv = env.kv(KV_BINDING).map_err(|_| {
+        Failure::new(
+            ErrorKind::Internal,
+            "internal_error",
+            "the key store is not bound",
+        )
+    })?;
+    let principal = auth::authenticate(request.headers(), &kv).await?;
+    if !principal.is_admin() {
+        return Err(Failure::new(
+            ErrorKind::Permission,
+            "admin_required",
+            "the policy status needs a key with the `admin` role",
+        ));
+    }
+    let (policy, load_error) = match policy_state::active() {
+        Ok(active) => (
+            json!({
+                "version": active.bundle.version(),
+                "content_hash": active.bundle.content_hash(),
+                "source": active.source,
+                "loaded_at": active.loaded_at,
+                "policy_count": active.bundle.policy_count(),
+                "models": active.bundle.catalog().models.keys().collect::<Vec<_>>(),
+            }),
+            None,
+        ),
+        Err(error) => (serde_json::Value::Null, Some(error)),
+    };
+    Ok(json!({
+        "policy": policy,
+        "load_error": load_error,
+        "last_refresh": { "attempted_at": null, "error": null },
+    }))
+}

@@ -1,0 +1,327 @@
+//! Deciding one call: route it to a catalog model, build the Cedar request (principal,
+//! action, resource, context) and evaluate it. Deny by default; any evaluation error
+//! denies too (fail closed) and is reported in the decision.
+
+use std::collections::{HashMap, HashSet};
+
+use cedar_policy::{
+    Authorizer, Context, Decision as CedarDecision, Entities, Entity, PolicyId, Request,
+    RestrictedExpression,
+};
+use serde::Serialize;
+
+use super::bundle::{CedarTypes, PolicyBundle};
+use super::call::LlmCall;
+use super::catalog::{ModelInfo, Provider};
+use super::principal::Principal;
+
+/// A call resolved to the catalog model that will serve it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<'b> {
+    pub model_id: &'b str,
+    pub model: &'b ModelInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    #[error("model `{0}` is not in the gateway's catalog")]
+    UnknownModel(String),
+    #[error("model `{model}` is served by {provider}; call it through {endpoint}")]
+    WrongEndpoint {
+        model: String,
+        provider: &'static str,
+        endpoint: &'static str,
+    },
+}
+
+/// Facts about the request that come from the edge, not from its body.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    /// ISO 3166 alpha-2 country of the caller (Cloudflare's `request.cf.country`).
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
+        }
+    }
+}
+
+/// A policy that decided: the permits behind an allow, the forbids behind a deny.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecidingPolicy {
+    pub id: String,
+    pub reason: String,
+}
+
+/// The outcome of one evaluation, returned to callers on denial and logged always.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub id: String,
+    pub decision: Verdict,
+    /// One sentence: the deciding reasons, default deny, or the evaluation failure.
+    pub reason: String,
+    pub policies: Vec<DecidingPolicy>,
+    pub errors: Vec<String>,
+    pub policy_version: String,
+    pub principal: String,
+    pub action: &'static str,
+    pub model: String,
+    /// Evaluation time in microseconds, by the caller's clock.
+    pub eval_us: u64,
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        self.decision == Verdict::Allow
+    }
+
+    pub fn policy_ids(&self) -> Vec<&str> {
+        self.policies.iter().map(|p| p.id.as_str()).collect()
+    }
+}
+
+/// A decision id: `dec_` and 128 random bits in hex.
+pub fn random_decision_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("dec_{}", super::bundle::hex(&bytes)))
+}
+
+impl PolicyBundle {
+    /// Finds the catalog model a call names, and checks the endpoint can reach it.
+    pub fn route<'b>(&'b self, call: &LlmCall) -> Result<Route<'b>, RouteError> {
+        let (model_id, model) = self
+            .catalog()
+            .models
+            .get_key_value(call.model.as_str())
+            .ok_or_else(|| RouteError::UnknownModel(call.model.clone()))?;
+        if model.provider != call.endpoint.wire_format() {
+            return Err(RouteError::WrongEndpoint {
+                model: model_id.clone(),
+                provider: model.provider.id(),
+                endpoint: match model.provider {
+                    Provider::Openai => "/v1/chat/completions or /v1/embeddings",
+                    Provider::Anthropic => "/v1/messages",
+                },
+            });
+        }
+        Ok(Route { model_id, model })
+    }
+
+    /// Evaluates the policies for one routed call. Never fails: an error becomes a deny
+    /// that lists it. `now_us` is the caller's clock in microseconds.
+    pub fn decide(
+        &self,
+        decision_id: String,
+        principal: &Principal,
+        call: &LlmCall,
+        route: Route<'_>,
+        facts: &RequestFacts,
+        now_us: &dyn Fn() -> f64,
+    ) -> Decision {
+        let started = now_us();
+        let outcome = self.evaluate(principal, call, route, facts);
+        let eval_us = (now_us() - started).max(0.0) as u64;
+
+        let (decision, reason, policies, errors) = match outcome {
+            Ok(outcome) => outcome.summarise(self),
+            Err(error) => (
+                Verdict::Deny,
+                "the request could not be evaluated, so it is denied (fail closed)".to_owned(),
+                Vec::new(),
+                vec![error],
+            ),
+        };
+        Decision {
+            id: decision_id,
+            decision,
+            reason,
+            policies,
+            errors,
+            policy_version: self.version(),
+            principal: principal.user.clone(),
+            action: call.endpoint.action(),
+            model: route.model_id.to_owned(),
+            eval_us,
+        }
+    }
+
+    fn evaluate(
+        &self,
+        principal: &Principal,
+        call: &LlmCall,
+        route: Route<'_>,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, String> {
+        let types = self.types();
+        let principal_uid = CedarTypes::uid(&types.user, &principal.user);
+        let action_uid = CedarTypes::uid(&types.action, call.endpoint.action());
+        let model_entity = self
+            .model_entity(route.model_id)
+            .ok_or_else(|| format!("model `{}` has no entity", route.model_id))?;
+        let provider_entity = self
+            .provider_entity(route.model.provider)
+            .ok_or_else(|| format!("provider `{}` has no entity", route.model.provider.id()))?;
+
+        let entities = Entities::from_entities(
+            principal_entities(types, principal)?
+                .into_iter()
+                .chain([model_entity.clone(), provider_entity.clone()]),
+            Some(self.schema()),
+        )
+        .map_err(|e| format!("entities: {e}"))?;
+        let context = Context::from_pairs(context_pairs(call, route, facts))
+            .map_err(|e| format!("context: {e}"))?;
+        let request = Request::new(
+            principal_uid,
+            action_uid,
+            model_entity.uid(),
+            context,
+            Some(self.schema()),
+        )
+        .map_err(|e| format!("request: {e}"))?;
+
+        let response = Authorizer::new().is_authorized(&request, self.policies(), &entities);
+        let diagnostics = response.diagnostics();
+        Ok(Outcome {
+            allowed: response.decision() == CedarDecision::Allow,
+            deciding: diagnostics.reason().cloned().collect(),
+            errors: diagnostics.errors().map(ToString::to_string).collect(),
+        })
+    }
+}
+
+struct Outcome {
+    allowed: bool,
+    deciding: Vec<PolicyId>,
+    errors: Vec<String>,
+}
+
+impl Outcome {
+    fn summarise(
+        self,
+        bundle: &PolicyBundle,
+    ) -> (Verdict, String, Vec<DecidingPolicy>, Vec<String>) {
+        let mut policies: Vec<DecidingPolicy> = self
+            .deciding
+            .iter()
+            .map(|id| DecidingPolicy {
+                id: id.to_string(),
+                reason: bundle.reason(id).unwrap_or_default().to_owned(),
+            })
+            .collect();
+        policies.sort_by(|a, b| a.id.cmp(&b.id));
+
+        // A policy that errored is skipped by Cedar; a skipped forbid must not let a
+        // request through, so any error denies.
+        if !self.errors.is_empty() {
+            let reason = "a policy failed to evaluate, so the request is denied (fail closed)";
+            return (Verdict::Deny, reason.to_owned(), Vec::new(), self.errors);
+        }
+        if policies.is_empty() {
+            let reason = if self.allowed {
+                "allowed"
+            } else {
+                "no policy permits this request (denied by default)"
+            };
+            return (
+                verdict(self.allowed),
+                reason.to_owned(),
+                policies,
+                self.errors,
+            );
+        }
+        let reason = policies
+            .iter()
+            .map(|p| p.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        (verdict(self.allowed), reason, policies, self.errors)
+    }
+}
+
+fn verdict(allowed: bool) -> Verdict {
+    if allowed {
+        Verdict::Allow
+    } else {
+        Verdict::Deny
+    }
+}
+
+/// The user (in its team and org), the team (in its org) and the org.
+fn principal_entities(types: &CedarTypes, principal: &Principal) -> Result<Vec<Entity>, String> {
+    let team = CedarTypes::uid(&types.team, &principal.team);
+    let org = CedarTypes::uid(&types.org, &principal.org);
+    let attrs = HashMap::from([
+        (
+            "roles".to_owned(),
+            RestrictedExpression::new_set(
+                principal
+                    .roles
+                    .iter()
+                    .map(|r| RestrictedExpression::new_string(r.clone())),
+            ),
+        ),
+        (
+            "tier".to_owned(),
+            RestrictedExpression::new_string(principal.tier.id().to_owned()),
+        ),
+    ]);
+    let user = Entity::new(
+        CedarTypes::uid(&types.user, &principal.user),
+        attrs,
+        HashSet::from([team.clone(), org.clone()]),
+    )
+    .map_err(|e| format!("principal: {e}"))?;
+    Ok(vec![
+        user,
+        Entity::new_no_attrs(team, HashSet::from([org.clone()])),
+        Entity::new_no_attrs(org, HashSet::new()),
+    ])
+}
+
+/// The schema's `RequestFacts`. Counts are clamped into Cedar's `Long` range.
+fn context_pairs(
+    call: &LlmCall,
+    route: Route<'_>,
+    facts: &RequestFacts,
+) -> Vec<(String, RestrictedExpression)> {
+    let long = |n: u64| RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX));
+    let max_output = call
+        .max_output_tokens
+        .unwrap_or(u64::from(route.model.max_output_tokens));
+    let mut pairs = vec![
+        (
+            "stream".to_owned(),
+            RestrictedExpression::new_bool(call.stream),
+        ),
+        ("max_output_tokens".to_owned(), long(max_output)),
+        (
+            "estimated_input_tokens".to_owned(),
+            long(call.estimated_input_tokens()),
+        ),
+        (
+            "tools_present".to_owned(),
+            RestrictedExpression::new_bool(call.tools_present),
+        ),
+        ("message_count".to_owned(), long(call.message_count)),
+    ];
+    if let Some(country) = &facts.country {
+        pairs.push((
+            "country".to_owned(),
+            RestrictedExpression::new_string(country.clone()),
+        ));
+    }
+    pairs
+}

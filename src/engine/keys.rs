@@ -1,0 +1,33 @@
+//! Caller API keys are never stored: KV holds each key's SHA-256 under `key:<hex>`.
+//!
+//! A plain SHA-256 (no salt, no stretching) is the usual choice for high-entropy API keys:
+//! it cannot be reversed for random keys, and it lets the lookup be one KV read.
+
+use sha2::{Digest, Sha256};
+
+use super::bundle::hex;
+
+pub const KV_PREFIX: &str = "key:";
+
+pub fn key_hash(api_key: &str) -> String {
+    hex(&Sha256::digest(api_key.as_bytes()))
+}
+
+/// The KV key under which the key's principal record is stored.
+pub fn kv_key(api_key: &str) -> String {
+    format!("{KV_PREFIX}{}", key_hash(api_key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kv_key_is_the_prefixed_sha256_hex() {
+        // sha256("abc"), from FIPS 180-2.
+        assert_eq!(
+            kv_key("abc"),
+            "key:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
