@@ -1,0 +1,116 @@
+// Runs the built worker (build/index.js + index_bg.wasm) in Miniflare on workerd, with a
+// real KV namespace seeded with caller keys and the mock provider as upstream.
+import { Miniflare } from "miniflare";
+import { fileURLToPath } from "node:url";
+
+import { demoKeys, keyRecordName } from "../../scripts/seed_keys.mjs";
+import { startMockProvider, OPENAI_KEY, ANTHROPIC_KEY } from "./mock_provider.mjs";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export const KEYS = Object.fromEntries(demoKeys().map(({ key, principal }) => [principal.user, key]));
+
+// Extra principals only the tests use.
+const TEST_KEYS = [
+  { key: "sk-test-fred", principal: { user: "fred", team: "research", org: "acme", roles: [], tier: "free" } },
+  { key: "sk-test-broken", principal: "{not json" },
+];
+KEYS.fred = "sk-test-fred";
+KEYS.broken = "sk-test-broken";
+
+export async function startGateway({ bindings = {}, cf = { country: "US" }, mock } = {}) {
+  mock ??= await startMockProvider();
+  const logs = [];
+  const mf = new Miniflare({
+    rootPath: root,
+    modules: true,
+    scriptPath: "build/index.js",
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: "2026-04-20",
+    kvNamespaces: ["POLICY_KV"],
+    port: 0,
+    cf,
+    bindings: {
+      OPENAI_BASE_URL: mock.openaiBaseUrl,
+      ANTHROPIC_BASE_URL: mock.anthropicBaseUrl,
+      OPENAI_API_KEY: OPENAI_KEY,
+      ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+      MAX_BODY_BYTES: "65536",
+      UPSTREAM_TIMEOUT_MS: "2000",
+      ...bindings,
+    },
+    handleRuntimeStdio(stdout, stderr) {
+      const collect = (stream) => {
+        let pending = "";
+        stream.on("data", (chunk) => {
+          pending += chunk.toString();
+          const lines = pending.split("\n");
+          pending = lines.pop();
+          logs.push(...lines.filter((l) => l.trim()));
+        });
+      };
+      collect(stdout);
+      collect(stderr);
+    },
+  });
+  const url = await mf.ready;
+  const kv = await mf.getKVNamespace("POLICY_KV");
+  for (const { key, principal } of [...demoKeys(), ...TEST_KEYS]) {
+    const value = typeof principal === "string" ? principal : JSON.stringify(principal);
+    await kv.put(keyRecordName(key), value);
+  }
+  const base = url.href.replace(/\/$/, "");
+  return {
+    mf,
+    mock,
+    kv,
+    url: base,
+    logs,
+    // The decision log lines the worker printed so far, parsed.
+    decisionLogs: () =>
+      logs.flatMap((line) => {
+        const start = line.indexOf("{");
+        if (start < 0) return [];
+        try {
+          const entry = JSON.parse(line.slice(start));
+          return entry.event === "decision" ? [entry] : [];
+        } catch {
+          return [];
+        }
+      }),
+    async close() {
+      await mf.dispose();
+      await mock.close();
+    },
+  };
+}
+
+/// Polls until `predicate` holds (log lines arrive asynchronously), or throws.
+export async function eventually(predicate, { timeoutMs = 3000, what = "condition" } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export function post(gateway, path, body, { key, headers = {} } = {}) {
+  return fetch(`${gateway.url}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export const chat = (model, extra = {}) => ({
+  model,
+  messages: [{ role: "user", content: "Say hello." }],
+  max_tokens: 256,
+  ...extra,
+});

@@ -1,0 +1,238 @@
+// A local stand-in for the LLM providers: an HTTP server that speaks OpenAI's
+// chat-completions and embeddings API and Anthropic's messages API, streaming included.
+//
+// Routes: POST {base}/openai/v1/chat/completions, /openai/v1/embeddings,
+//         POST {base}/anthropic/v1/messages.
+// It checks the provider key like the real APIs (401 in the provider's format), records
+// every request it receives (for tests to inspect), and can be told how to behave next:
+//   mock.behave("slow")        hold the response headers for `slowMs`
+//   mock.behave("gate")        stream the first chunk, then wait for mock.release()
+//   mock.behave("status", 500) answer with that status in the provider's error format
+//
+// Run alone for local development: `node tests/e2e/mock_provider.mjs [port]`.
+
+import http from "node:http";
+
+export const OPENAI_KEY = "sk-mock-openai-provider-key";
+export const ANTHROPIC_KEY = "sk-ant-mock-provider-key";
+
+const REPLY_WORDS = ["Hello", " from", " the", " mock", " provider", "."];
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5000, log = false } = {}) {
+  const mock = {
+    requests: [],
+    next: null,
+    streamFinished: null,
+    gate: null,
+    behave(kind, arg) {
+      this.next = { kind, arg };
+    },
+    release() {
+      this.gate?.();
+      this.gate = null;
+    },
+    last() {
+      return this.requests.at(-1);
+    },
+    reset() {
+      this.requests = [];
+      this.next = null;
+      this.release();
+    },
+  };
+
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const raw = Buffer.concat(chunks).toString("utf8");
+    let body = null;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      // Recorded as null; the routes below answer 400.
+    }
+    const record = { method: req.method, path: req.url, headers: req.headers, body, raw };
+    mock.requests.push(record);
+    if (mock.requests.length > 100) mock.requests.shift();
+    if (log) console.log(`[mock] ${req.method} ${req.url} model=${body?.model}`);
+    const behaviour = mock.next;
+    mock.next = null;
+
+    try {
+      if (req.method === "POST" && req.url === "/openai/v1/chat/completions") {
+        if (!openaiAuthorized(req, res)) return;
+        await applyBehaviour(behaviour, res, "openai", mock, slowMs);
+        if (res.writableEnded) return;
+        if (!body || !Array.isArray(body.messages)) return openaiError(res, 400, "messages is required");
+        return body.stream
+          ? openaiStream(res, body, behaviour, mock, chunkDelayMs)
+          : json(res, 200, openaiCompletion(body));
+      }
+      if (req.method === "POST" && req.url === "/openai/v1/embeddings") {
+        if (!openaiAuthorized(req, res)) return;
+        await applyBehaviour(behaviour, res, "openai", mock, slowMs);
+        if (res.writableEnded) return;
+        if (!body || body.input === undefined) return openaiError(res, 400, "input is required");
+        return json(res, 200, openaiEmbeddings(body));
+      }
+      if (req.method === "POST" && req.url === "/anthropic/v1/messages") {
+        if (req.headers["x-api-key"] !== ANTHROPIC_KEY) {
+          return anthropicError(res, 401, "authentication_error", "invalid x-api-key");
+        }
+        if (!req.headers["anthropic-version"]) {
+          return anthropicError(res, 400, "invalid_request_error", "anthropic-version header is required");
+        }
+        await applyBehaviour(behaviour, res, "anthropic", mock, slowMs);
+        if (res.writableEnded) return;
+        if (!body || !Array.isArray(body.messages)) {
+          return anthropicError(res, 400, "invalid_request_error", "messages: field required");
+        }
+        return body.stream
+          ? anthropicStream(res, body, behaviour, mock, chunkDelayMs)
+          : json(res, 200, anthropicMessage(body));
+      }
+      json(res, 404, { error: { message: `mock: no route ${req.method} ${req.url}`, type: "invalid_request_error" } });
+    } catch (error) {
+      if (!res.headersSent) json(res, 500, { error: { message: String(error), type: "server_error" } });
+      else res.destroy();
+    }
+  });
+
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const { port: bound } = server.address();
+  mock.url = `http://127.0.0.1:${bound}`;
+  mock.openaiBaseUrl = `${mock.url}/openai/v1`;
+  mock.anthropicBaseUrl = `${mock.url}/anthropic/v1`;
+  mock.close = () =>
+    new Promise((resolve) => {
+      mock.release();
+      server.closeAllConnections?.();
+      server.close(() => resolve());
+    });
+  return mock;
+}
+
+async function applyBehaviour(behaviour, res, provider, mock, slowMs) {
+  if (!behaviour) return;
+  if (behaviour.kind === "slow") await sleep(behaviour.arg ?? slowMs);
+  if (behaviour.kind === "status") {
+    const status = behaviour.arg ?? 500;
+    if (provider === "openai") openaiError(res, status, `mock failure ${status}`);
+    else anthropicError(res, status, status === 529 ? "overloaded_error" : "api_error", `mock failure ${status}`);
+  }
+}
+
+function openaiAuthorized(req, res) {
+  if (req.headers.authorization === `Bearer ${OPENAI_KEY}`) return true;
+  openaiError(res, 401, "Incorrect API key provided.", "invalid_api_key");
+  return false;
+}
+
+function json(res, status, body) {
+  res.writeHead(status, { "content-type": "application/json", "x-request-id": "req_mock" });
+  res.end(JSON.stringify(body));
+}
+
+function openaiError(res, status, message, code = null) {
+  json(res, status, { error: { message, type: "invalid_request_error", param: null, code } });
+}
+
+function anthropicError(res, status, type, message) {
+  json(res, status, { type: "error", error: { type, message } });
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+function openaiCompletion(body) {
+  return {
+    id: "chatcmpl-mock",
+    object: "chat.completion",
+    created: now(),
+    model: body.model,
+    choices: [
+      { index: 0, message: { role: "assistant", content: REPLY_WORDS.join(""), refusal: null }, logprobs: null, finish_reason: "stop" },
+    ],
+    usage: { prompt_tokens: 10, completion_tokens: REPLY_WORDS.length, total_tokens: 10 + REPLY_WORDS.length },
+  };
+}
+
+function openaiEmbeddings(body) {
+  const inputs = Array.isArray(body.input) && typeof body.input[0] !== "number" ? body.input : [body.input];
+  return {
+    object: "list",
+    data: inputs.map((_, index) => ({ object: "embedding", index, embedding: [0.1, -0.2, 0.3, index / 10] })),
+    model: body.model,
+    usage: { prompt_tokens: 4 * inputs.length, total_tokens: 4 * inputs.length },
+  };
+}
+
+function anthropicMessage(body) {
+  return {
+    id: "msg_mock",
+    type: "message",
+    role: "assistant",
+    model: body.model,
+    content: [{ type: "text", text: REPLY_WORDS.join("") }],
+    stop_reason: "end_turn",
+    stop_sequence: null,
+    usage: { input_tokens: 10, output_tokens: REPLY_WORDS.length },
+  };
+}
+
+function startSse(res) {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": "req_mock" });
+  res.flushHeaders();
+}
+
+// Writes one SSE event; after the first, a "gate" behaviour waits for mock.release().
+async function streamEvents(res, events, behaviour, mock, chunkDelayMs) {
+  mock.streamFinished = false;
+  for (const [index, event] of events.entries()) {
+    res.write(event);
+    if (index === 0 && behaviour?.kind === "gate") {
+      await new Promise((resolve) => (mock.gate = resolve));
+    } else {
+      await sleep(chunkDelayMs);
+    }
+  }
+  mock.streamFinished = true;
+  res.end();
+}
+
+function openaiStream(res, body, behaviour, mock, chunkDelayMs) {
+  startSse(res);
+  const base = { id: "chatcmpl-mock", object: "chat.completion.chunk", created: now(), model: body.model };
+  const chunk = (delta, finish_reason = null) =>
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }] })}\n\n`;
+  const events = [
+    chunk({ role: "assistant", content: "" }),
+    ...REPLY_WORDS.map((word) => chunk({ content: word })),
+    chunk({}, "stop"),
+    "data: [DONE]\n\n",
+  ];
+  return streamEvents(res, events, behaviour, mock, chunkDelayMs);
+}
+
+function anthropicStream(res, body, behaviour, mock, chunkDelayMs) {
+  startSse(res);
+  const event = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const events = [
+    event("message_start", {
+      message: { id: "msg_mock", type: "message", role: "assistant", model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } },
+    }),
+    event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
+    event("ping", {}),
+    ...REPLY_WORDS.map((word) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text: word } })),
+    event("content_block_stop", { index: 0 }),
+    event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: REPLY_WORDS.length } }),
+    event("message_stop", {}),
+  ];
+  return streamEvents(res, events, behaviour, mock, chunkDelayMs);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const port = Number(process.argv[2] ?? 8788);
+  const mock = await startMockProvider({ port, log: true, chunkDelayMs: 100 });
+  console.log(`mock provider listening on ${mock.url} (openai: ${mock.openaiBaseUrl}, anthropic: ${mock.anthropicBaseUrl})`);
+}
