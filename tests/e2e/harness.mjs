@@ -13,9 +13,11 @@ export const KEYS = Object.fromEntries(demoKeys().map(({ key, principal }) => [p
 // Extra principals only the tests use.
 const TEST_KEYS = [
   { key: "sk-test-fred", principal: { user: "fred", team: "research", org: "acme", roles: [], tier: "free" } },
+  { key: "sk-test-olga", principal: { user: "olga", team: "marketing", org: "acme", roles: [], tier: "pro" } },
   { key: "sk-test-broken", principal: "{not json" },
 ];
 KEYS.fred = "sk-test-fred";
+KEYS.olga = "sk-test-olga";
 KEYS.broken = "sk-test-broken";
 
 export async function startGateway({ bindings = {}, cf = { country: "US" }, mock } = {}) {
