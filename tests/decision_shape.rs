@@ -1,0 +1,763 @@
+//! The decision record (its JSON shape, id and timing), the embedded bundle's identity,
+//! and the errors a bundle load reports for each kind of broken source.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashSet};
+
+use llm_policy_gateway::engine::bundle::{
+    BundleError, BundleSource, PolicyBundle, PolicyFile, Validation,
+};
+use llm_policy_gateway::engine::catalog::CatalogError;
+use llm_policy_gateway::engine::decision::{random_decision_id, Decision, RequestFacts};
+use llm_policy_gateway::engine::{embedded, Endpoint, LlmCall, Principal, Tier};
+use serde_json::{json, Value};
+
+fn principal(user: &str, team: &str, roles: &[&str], tier: Tier) -> Principal {
+    Principal {
+        user: user.to_owned(),
+        team: team.to_owned(),
+        org: "acme".to_owned(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        tier,
+    }
+}
+
+/// Decides one request against the embedded bundle with a clock that reads `ticks`.
+fn decide(
+    bundle: &PolicyBundle,
+    principal: &Principal,
+    endpoint: Endpoint,
+    body: &Value,
+    country: Option<&str>,
+    ticks: &[f64],
+) -> Decision {
+    let call = LlmCall::parse(endpoint, &serde_json::to_vec(body).unwrap()).unwrap();
+    let route = bundle.route(&call).unwrap();
+    let reads = Cell::new(0usize);
+    let clock = || {
+        let i = reads.get();
+        reads.set(i + 1);
+        ticks[i]
+    };
+    let decision = bundle.decide(
+        random_decision_id().unwrap(),
+        principal,
+        &call,
+        route,
+        &RequestFacts {
+            country: country.map(str::to_owned),
+        },
+        &clock,
+    );
+    assert_eq!(
+        reads.get(),
+        2,
+        "the clock is read before and after evaluation"
+    );
+    decision
+}
+
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn assert_decision_id(id: &str) {
+    let hex = id
+        .strip_prefix("dec_")
+        .unwrap_or_else(|| panic!("`{id}` lacks the dec_ prefix"));
+    assert!(
+        is_lower_hex(hex, 32),
+        "`{id}` is not dec_ and 32 hex digits"
+    );
+}
+
+/// Checks the JSON every decision shares and returns it.
+fn decision_json(decision: &Decision) -> serde_json::Map<String, Value> {
+    let value = serde_json::to_value(decision).unwrap();
+    let Value::Object(object) = value else {
+        panic!("a decision serialises to an object, got {value}");
+    };
+    let keys: BTreeSet<&str> = object.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from([
+            "action",
+            "decision",
+            "errors",
+            "eval_us",
+            "id",
+            "model",
+            "policies",
+            "policy_version",
+            "principal",
+            "reason",
+        ])
+    );
+    assert_decision_id(object["id"].as_str().unwrap());
+    assert!(matches!(
+        object["decision"].as_str(),
+        Some("allow" | "deny")
+    ));
+    assert!(!object["reason"].as_str().unwrap().is_empty());
+    for policy in object["policies"].as_array().unwrap() {
+        let policy = policy.as_object().unwrap();
+        let keys: BTreeSet<&str> = policy.keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["id", "reason"]));
+        assert!(!policy["id"].as_str().unwrap().is_empty());
+        assert!(!policy["reason"].as_str().unwrap().is_empty());
+    }
+    assert!(object["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(Value::is_string));
+    let version = object["policy_version"].as_str().unwrap();
+    assert_eq!(
+        version,
+        format!("sha256:{}", &embedded::CONTENT_HASH[..16]),
+        "the policy version is the short content hash"
+    );
+    assert!(object["principal"].is_string());
+    assert!(object["action"].is_string());
+    assert!(object["model"].is_string());
+    assert!(object["eval_us"].is_u64());
+    object
+}
+
+// ---------------------------------------------------------------------------------------
+// Decision JSON
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn an_allow_serialises_with_its_permits() {
+    let bundle = embedded::load().unwrap();
+    let decision = decide(
+        &bundle,
+        &principal("carol", "platform", &["admin"], Tier::Enterprise),
+        Endpoint::Embeddings,
+        &json!({ "model": "text-embedding-3-small", "input": "hello" }),
+        Some("US"),
+        &[1_000.0, 1_250.75],
+    );
+    let json = decision_json(&decision);
+    assert_eq!(json["decision"], "allow");
+    assert_eq!(json["principal"], "carol");
+    assert_eq!(json["action"], "embedding");
+    assert_eq!(json["model"], "text-embedding-3-small");
+    assert_eq!(
+        json["eval_us"], 250,
+        "microseconds between the two clock reads"
+    );
+    assert_eq!(json["errors"], json!([]));
+    let reason = |id: &str| bundle.reason(&cedar_policy::PolicyId::new(id)).unwrap();
+    assert_eq!(
+        json["policies"],
+        json!([
+            { "id": "embeddings-for-the-org", "reason": reason("embeddings-for-the-org") },
+            { "id": "platform-all-models", "reason": reason("platform-all-models") },
+        ])
+    );
+    assert_eq!(
+        json["reason"],
+        format!(
+            "{}; {}",
+            reason("embeddings-for-the-org"),
+            reason("platform-all-models")
+        )
+    );
+    assert!(decision.is_allowed());
+    assert_eq!(
+        decision.policy_ids(),
+        ["embeddings-for-the-org", "platform-all-models"]
+    );
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_deny_serialises_with_its_forbids() {
+    let bundle = embedded::load().unwrap();
+    let decision = decide(
+        &bundle,
+        &principal("bob", "support", &["agent"], Tier::Free),
+        Endpoint::Messages,
+        &json!({
+            "model": "claude-3-5-haiku",
+            "max_tokens": 4096,
+            "messages": [{ "role": "user", "content": "hi" }]
+        }),
+        Some("KP"),
+        &[5.0, 5.0],
+    );
+    let json = decision_json(&decision);
+    assert_eq!(json["decision"], "deny");
+    assert_eq!(json["principal"], "bob");
+    assert_eq!(json["action"], "message");
+    assert_eq!(json["model"], "claude-3-5-haiku");
+    assert_eq!(json["eval_us"], 0);
+    let ids: Vec<&str> = json["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["embargoed-regions", "free-tier-output-cap"]);
+    assert!(!decision.is_allowed());
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_default_deny_has_no_policies_and_says_so() {
+    let bundle = embedded::load().unwrap();
+    let decision = decide(
+        &bundle,
+        &principal("mia", "marketing", &[], Tier::Pro),
+        Endpoint::ChatCompletions,
+        &json!({
+            "model": "gpt-4o-mini",
+            "messages": [{ "role": "user", "content": "hi" }],
+            "max_tokens": 10
+        }),
+        None,
+        &[0.0, 3.0],
+    );
+    let json = decision_json(&decision);
+    assert_eq!(json["decision"], "deny");
+    assert_eq!(json["policies"], json!([]));
+    assert_eq!(json["errors"], json!([]));
+    assert_eq!(
+        json["reason"],
+        "no policy permits this request (denied by default)"
+    );
+    assert_eq!(json["action"], "chat.completion");
+    assert_eq!(json["eval_us"], 3);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_fail_closed_deny_lists_its_errors() {
+    let bundle = embedded::load().unwrap();
+    let decision = decide(
+        &bundle,
+        &principal("carol", "platform", &["admin"], Tier::Enterprise),
+        Endpoint::ChatCompletions,
+        &json!({
+            "model": "gpt-4o-mini",
+            "messages": [{ "role": "user", "content": "hi" }],
+            "max_tokens": u64::MAX
+        }),
+        None,
+        &[10.0, 20.0],
+    );
+    let json = decision_json(&decision);
+    assert_eq!(json["decision"], "deny");
+    assert_eq!(json["policies"], json!([]));
+    assert_eq!(
+        json["reason"],
+        "a policy failed to evaluate, so the request is denied (fail closed)"
+    );
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let error = errors[0].as_str().unwrap();
+    assert!(
+        error.contains("prompt-fits-context-window") && error.contains("overflow"),
+        "the error names the policy and the overflow: {error}"
+    );
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_clock_that_goes_backwards_gives_zero_not_a_wrapped_duration() {
+    let bundle = embedded::load().unwrap();
+    let decision = decide(
+        &bundle,
+        &principal("carol", "platform", &["admin"], Tier::Enterprise),
+        Endpoint::Embeddings,
+        &json!({ "model": "text-embedding-3-small", "input": "hello" }),
+        None,
+        &[2_000.0, 1_000.0],
+    );
+    assert_eq!(decision.eval_us, 0);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn decision_ids_are_prefixed_random_128_bit_hex() {
+    let ids: Vec<String> = (0..1000).map(|_| random_decision_id().unwrap()).collect();
+    for id in &ids {
+        assert_decision_id(id);
+    }
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "decision ids repeat");
+}
+
+// ---------------------------------------------------------------------------------------
+// The embedded bundle's identity
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_embedded_bundle_is_named_by_its_content_hash() {
+    assert!(
+        is_lower_hex(embedded::CONTENT_HASH, 64),
+        "{}",
+        embedded::CONTENT_HASH
+    );
+    let bundle = embedded::load().unwrap();
+    assert_eq!(bundle.content_hash(), embedded::CONTENT_HASH);
+    assert_eq!(
+        bundle.version(),
+        format!("sha256:{}", &embedded::CONTENT_HASH[..16])
+    );
+
+    let strict = PolicyBundle::load(&embedded::source(), Validation::Strict)
+        .expect("the embedded set validates strictly at run time too");
+    assert_eq!(strict.content_hash(), embedded::CONTENT_HASH);
+
+    // One policy per `@id` annotation in the source files.
+    let source = embedded::source();
+    let annotated: usize = source
+        .policy_files
+        .iter()
+        .map(|f| f.text.matches("@id(").count())
+        .sum();
+    assert_eq!(strict.policy_count(), annotated);
+    assert_eq!(bundle.policy_count(), annotated);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_content_hash_ignores_file_order_but_not_content() {
+    let source = embedded::source();
+    assert!(
+        source.policy_files.len() >= 2,
+        "the embedded set has several files"
+    );
+    let hash = |source: &BundleSource<'_>| {
+        PolicyBundle::load(source, Validation::Strict)
+            .unwrap()
+            .content_hash()
+            .to_owned()
+    };
+
+    let mut reversed = source.clone();
+    reversed.policy_files.reverse();
+    assert_eq!(hash(&reversed), embedded::CONTENT_HASH);
+
+    let edited_text = format!("{}\n", source.policy_files[0].text);
+    let mut edited = source.clone();
+    edited.policy_files[0].text = &edited_text;
+    assert_ne!(hash(&edited), embedded::CONTENT_HASH);
+
+    let mut renamed = source.clone();
+    renamed.policy_files[0].name = "policies/renamed.cedar";
+    assert_ne!(hash(&renamed), embedded::CONTENT_HASH);
+
+    let catalog = format!("{} ", source.catalog);
+    let mut recatalogued = source.clone();
+    recatalogued.catalog = &catalog;
+    assert_ne!(hash(&recatalogued), embedded::CONTENT_HASH);
+}
+
+// ---------------------------------------------------------------------------------------
+// Bundle load errors
+
+const GOOD_POLICY: &str = r#"
+@id("platform-all")
+@reason("the platform team may use every model")
+permit (principal in Llm::Team::"platform", action, resource);
+"#;
+
+/// A loaded bundle that prints as a one-line summary when a test expected an error.
+struct Loaded(PolicyBundle);
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<String> = self
+            .0
+            .policies()
+            .policies()
+            .map(|p| format!("{:?}", p.id().to_string()))
+            .collect();
+        write!(
+            f,
+            "a bundle with policies [{}] and {} models",
+            ids.join(", "),
+            self.0.catalog().models.len()
+        )
+    }
+}
+
+fn load_strict(source: &BundleSource<'_>) -> Result<Loaded, BundleError> {
+    PolicyBundle::load(source, Validation::Strict).map(Loaded)
+}
+
+fn load_policies(files: &[(&str, &str)]) -> Result<Loaded, BundleError> {
+    let source = embedded::source();
+    let source = BundleSource {
+        schema: source.schema,
+        policy_files: files
+            .iter()
+            .map(|&(name, text)| PolicyFile { name, text })
+            .collect(),
+        catalog: source.catalog,
+    };
+    load_strict(&source)
+}
+
+fn load_catalog(catalog: &str) -> Result<Loaded, BundleError> {
+    let source = BundleSource {
+        catalog,
+        ..embedded::source()
+    };
+    load_strict(&source)
+}
+
+fn catalog_with_model(entry: Value) -> String {
+    json!({ "models": { "gpt-4o-mini": entry } }).to_string()
+}
+
+fn model_entry() -> Value {
+    json!({
+        "provider": "openai",
+        "upstream_model": "gpt-4o-mini-2024-07-18",
+        "kind": "chat",
+        "premium": false,
+        "context_window": 128000,
+        "max_output_tokens": 16384,
+        "usd_per_million_tokens": { "input": 0.15, "output": 0.6 }
+    })
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_minimal_valid_source_loads() {
+    let bundle = load_policies(&[("policies/a.cedar", GOOD_POLICY)])
+        .unwrap()
+        .0;
+    assert_eq!(bundle.policy_count(), 1);
+    let bundle = load_catalog(&catalog_with_model(model_entry())).unwrap().0;
+    assert_eq!(bundle.catalog().models.len(), 1);
+    assert!(bundle.model_entity("gpt-4o-mini").is_some());
+    assert!(bundle.model_entity("gpt-4o").is_none());
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_policy_without_an_id_is_refused_with_its_position() {
+    let text =
+        format!("{GOOD_POLICY}\n@reason(\"no id here\")\nforbid (principal, action, resource);\n");
+    let error = load_policies(&[("policies/a.cedar", &text)]).unwrap_err();
+    match &error {
+        BundleError::MissingAnnotation {
+            file,
+            annotation,
+            position,
+        } => {
+            assert_eq!(file, "policies/a.cedar");
+            assert_eq!(*annotation, "id");
+            assert_eq!(*position, 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        "policies/a.cedar: a policy lacks the `@id` annotation (policy 2 of the file)"
+    );
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_policy_without_a_reason_is_refused() {
+    for text in [
+        "@id(\"no-reason\")\npermit (principal, action, resource);",
+        "@id(\"empty-reason\")\n@reason(\"\")\npermit (principal, action, resource);",
+        "@id(\"bare-reason\")\n@reason\npermit (principal, action, resource);",
+    ] {
+        match load_policies(&[("policies/b.cedar", text)]) {
+            Err(BundleError::MissingAnnotation {
+                file,
+                annotation,
+                position,
+            }) => {
+                assert_eq!(file, "policies/b.cedar");
+                assert_eq!(annotation, "reason");
+                assert_eq!(position, 1);
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn duplicate_ids_are_refused_across_and_within_files() {
+    // Files load in name order, so the later name carries the duplicate whatever order
+    // they were given in.
+    let error = load_policies(&[
+        ("policies/b.cedar", GOOD_POLICY),
+        ("policies/a.cedar", GOOD_POLICY),
+    ])
+    .unwrap_err();
+    match &error {
+        BundleError::DuplicateId { file, id } => {
+            assert_eq!(file, "policies/b.cedar");
+            assert_eq!(id, "platform-all");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        "policies/b.cedar: policy id `platform-all` is used twice"
+    );
+
+    let twice = format!("{GOOD_POLICY}{GOOD_POLICY}");
+    match load_policies(&[("policies/a.cedar", &twice)]) {
+        Err(BundleError::DuplicateId { file, id }) => {
+            assert_eq!(file, "policies/a.cedar");
+            assert_eq!(id, "platform-all");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_policy_failing_strict_validation_is_refused_with_its_file() {
+    let bad = r#"
+@id("by-department")
+@reason("the research department may use everything")
+permit (principal, action, resource) when { principal.department == "research" };
+"#;
+    let files = [
+        ("policies/a.cedar", GOOD_POLICY),
+        ("policies/bad.cedar", bad),
+    ];
+    match load_policies(&files) {
+        Err(BundleError::Invalid(invalid)) => {
+            assert!(!invalid.is_empty());
+            for policy in &invalid {
+                assert_eq!(policy.file, "policies/bad.cedar");
+                assert_eq!(policy.error.policy_id().to_string(), "by-department");
+            }
+            let message = BundleError::Invalid(invalid).to_string();
+            assert!(
+                message.starts_with("policies fail schema validation: policies/bad.cedar: "),
+                "{message}"
+            );
+            assert!(message.contains("department"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Without the validator the same source loads: validation is what refuses it.
+    let source = embedded::source();
+    let unvalidated = BundleSource {
+        schema: source.schema,
+        policy_files: files
+            .iter()
+            .map(|&(name, text)| PolicyFile { name, text })
+            .collect(),
+        catalog: source.catalog,
+    };
+    assert!(PolicyBundle::load(&unvalidated, Validation::AlreadyValidated).is_ok());
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn an_unknown_action_fails_strict_validation() {
+    let bad = r#"
+@id("completions")
+@reason("legacy completions")
+permit (principal, action == Llm::Action::"completion", resource);
+"#;
+    match load_policies(&[("policies/legacy.cedar", bad)]) {
+        Err(BundleError::Invalid(invalid)) => {
+            assert!(!invalid.is_empty());
+            assert!(invalid.iter().all(|p| p.file == "policies/legacy.cedar"
+                && p.error.policy_id().to_string() == "completions"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn templates_are_refused() {
+    let template = r#"
+@id("per-user")
+@reason("a template linked per user")
+permit (principal == ?principal, action, resource);
+"#;
+    match load_policies(&[
+        ("policies/a.cedar", GOOD_POLICY),
+        ("policies/t.cedar", template),
+    ]) {
+        Err(BundleError::Template { file, template }) => {
+            assert_eq!(file, "policies/t.cedar");
+            assert!(!template.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn policies_that_do_not_parse_are_refused_with_their_file() {
+    let broken = "@id(\"x\")\n@reason(\"y\")\npermit (principal, action, resource)";
+    match load_policies(&[
+        ("policies/a.cedar", GOOD_POLICY),
+        ("policies/z.cedar", broken),
+    ]) {
+        Err(BundleError::PolicyParse { file, .. }) => assert_eq!(file, "policies/z.cedar"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_schema_that_does_not_parse_is_refused() {
+    let source = BundleSource {
+        schema: "namespace Llm { entity User { roles: Set<String> ",
+        ..embedded::source()
+    };
+    assert!(matches!(load_strict(&source), Err(BundleError::Schema(_))));
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_catalog_with_an_unknown_provider_is_refused() {
+    let mut entry = model_entry();
+    entry["provider"] = json!("google");
+    match load_catalog(&catalog_with_model(entry)) {
+        Err(BundleError::Catalog(CatalogError::Json(e))) => {
+            assert!(e.to_string().contains("unknown variant `google`"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn an_empty_catalog_is_refused() {
+    let error = load_catalog(r#"{ "models": {} }"#).unwrap_err();
+    assert!(
+        matches!(error, BundleError::Catalog(CatalogError::Empty)),
+        "{error:?}"
+    );
+    assert_eq!(error.to_string(), "model catalog lists no models");
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_negative_price_is_refused() {
+    for (side, price) in [("input", -0.15), ("output", -1.0)] {
+        let mut entry = model_entry();
+        entry["usd_per_million_tokens"][side] = json!(price);
+        match load_catalog(&catalog_with_model(entry)) {
+            Err(BundleError::Catalog(CatalogError::BadPrice { model })) => {
+                assert_eq!(model, "gpt-4o-mini")
+            }
+            other => panic!("{side}: {other:?}"),
+        }
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn other_catalog_mistakes_are_refused() {
+    let mut blank = model_entry();
+    blank["upstream_model"] = json!(" ");
+    assert!(matches!(
+        load_catalog(&catalog_with_model(blank)),
+        Err(BundleError::Catalog(CatalogError::EmptyName(m))) if m == "gpt-4o-mini"
+    ));
+
+    let blank_id = json!({ "models": { "": model_entry() } }).to_string();
+    assert!(matches!(
+        load_catalog(&blank_id),
+        Err(BundleError::Catalog(CatalogError::EmptyName(m))) if m.is_empty()
+    ));
+
+    let mut unknown_field = model_entry();
+    unknown_field["contex_window"] = json!(1);
+    match load_catalog(&catalog_with_model(unknown_field)) {
+        Err(BundleError::Catalog(CatalogError::Json(e))) => {
+            assert!(
+                e.to_string().contains("unknown field `contex_window`"),
+                "{e}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let mut kind = model_entry();
+    kind["kind"] = json!("completion");
+    assert!(matches!(
+        load_catalog(&catalog_with_model(kind)),
+        Err(BundleError::Catalog(CatalogError::Json(_)))
+    ));
+
+    let mut window = model_entry();
+    window["context_window"] = json!(-1);
+    assert!(matches!(
+        load_catalog(&catalog_with_model(window)),
+        Err(BundleError::Catalog(CatalogError::Json(_)))
+    ));
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn catalog_models_that_do_not_fit_the_schema_are_refused() {
+    // A schema whose models lack `premium`: the catalog's entities no longer fit it.
+    let embedded = embedded::source();
+    let schema = embedded.schema.replace("premium: Bool,", "");
+    assert_ne!(schema, embedded.schema, "the schema declares `premium`");
+    let source = BundleSource {
+        schema: &schema,
+        policy_files: vec![PolicyFile {
+            name: "policies/a.cedar",
+            text: GOOD_POLICY,
+        }],
+        catalog: embedded.catalog,
+    };
+    match load_strict(&source) {
+        Err(BundleError::CatalogEntity { model, message }) => {
+            // Checked as one set of entities, so no single model is named.
+            assert_eq!(model, "<catalog>");
+            assert!(!message.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Known defect, see the ignore reason: an empty `@reason` is refused, an empty `@id` is not.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[ignore = "bug: bundle.rs accepts `@id(\"\")` and a bare `@id`, naming the policy \"\" in decisions"]
+fn an_empty_policy_id_is_refused() {
+    for text in [
+        "@id(\"\")\n@reason(\"r\")\npermit (principal, action, resource);",
+        "@id\n@reason(\"r\")\npermit (principal, action, resource);",
+    ] {
+        match load_policies(&[("policies/a.cedar", text)]) {
+            Err(BundleError::MissingAnnotation {
+                file,
+                annotation,
+                position,
+            }) => {
+                assert_eq!(file, "policies/a.cedar");
+                assert_eq!(annotation, "id");
+                assert_eq!(position, 1);
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
