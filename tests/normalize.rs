@@ -200,10 +200,20 @@ fn openai_tool_round_trip_visits_arguments_and_tool_results() {
             r#"{"city":"Paris","unit":"celsius"}"#,
             r#"{"temperature":18,"condition":"light rain"}"#,
             "humidity 80%",
+            // The tool definition's strings, in source order.
+            "function",
+            "get_weather",
+            "Get the current weather for a city",
+            "object",
+            "string",
         ]
     );
-    // 28 → 7, 33 → 9, 43 → 11, 12 → 3, and 4 messages × 4.
-    assert_eq!(call.estimated_input_tokens(), 7 + 9 + 11 + 3 + 16);
+    // 28 → 7, 33 → 9, 43 → 11, 12 → 3, then the tool: 34 → 9, 11 → 3, 6 → 2, 6 → 2,
+    // 8 → 2; and 4 messages × 4.
+    assert_eq!(
+        call.estimated_input_tokens(),
+        7 + 9 + 11 + 3 + (9 + 3 + 2 + 2 + 2) + 16
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -640,13 +650,18 @@ fn anthropic_tool_use_and_tool_result_blocks() {
             "18°C, light rain",
             "ok",
             "Thanks!",
+            // The tool definition's strings, in source order.
+            "get_weather",
+            "Current weather for a city",
+            "object",
+            "string",
         ]
     );
     // 28 → 7, 13 → 4, 5 → 2, 7 → 2, "18°C, light rain" (15 ASCII → 4, one other → 1) → 5,
-    // 2 → 1, 7 → 2, and 3 messages × 4.
+    // 2 → 1, 7 → 2, then the tool: 26 → 7, 6 → 2, 6 → 2, 11 → 3; and 3 messages × 4.
     assert_eq!(
         call.estimated_input_tokens(),
-        7 + 4 + 2 + 2 + 5 + 1 + 2 + 12
+        7 + 4 + 2 + 2 + 5 + 1 + 2 + (7 + 2 + 2 + 3) + 12
     );
 }
 

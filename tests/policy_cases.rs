@@ -399,14 +399,14 @@ fn embeddings_decision(input: Value) -> (Verdict, Vec<String>) {
     )
 }
 
-// text-embedding-3-small has an 8191-token context window and no output: one input
-// costs its estimate plus 4 tokens of per-message overhead.
+// text-embedding-3-small has an 8191-token context window and no output: each input is
+// held to the window on its own, with no per-message overhead.
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn embedding_text_that_fills_the_context_window_exactly_is_allowed() {
-    // 32748 ASCII bytes estimate to 8187 tokens; 8187 + 4 = 8191.
-    let (verdict, policies) = embeddings_decision(Value::String("a".repeat(32748)));
+    // 32764 ASCII bytes estimate to 8191 tokens.
+    let (verdict, policies) = embeddings_decision(Value::String("a".repeat(32764)));
     assert_eq!(verdict, Verdict::Allow);
     assert_eq!(policies, ["embeddings-for-the-org"]);
 }
@@ -414,8 +414,8 @@ fn embedding_text_that_fills_the_context_window_exactly_is_allowed() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn embedding_text_one_token_beyond_the_context_window_is_denied() {
-    // 32749 ASCII bytes round up to 8188 tokens; 8188 + 4 = 8192 > 8191.
-    let (verdict, policies) = embeddings_decision(Value::String("a".repeat(32749)));
+    // 32765 ASCII bytes round up to 8192 tokens > 8191.
+    let (verdict, policies) = embeddings_decision(Value::String("a".repeat(32765)));
     assert_eq!(verdict, Verdict::Deny);
     assert_eq!(policies, ["prompt-fits-context-window"]);
 }
@@ -424,21 +424,18 @@ fn embedding_text_one_token_beyond_the_context_window_is_denied() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn pretokenised_embedding_input_counts_each_token_id_against_the_window() {
     let ids = |n: u64| Value::Array((0..n).map(|i| Value::from(1000 + i)).collect());
-    let (verdict, policies) = embeddings_decision(ids(8187));
+    let (verdict, policies) = embeddings_decision(ids(8191));
     assert_eq!(verdict, Verdict::Allow);
     assert_eq!(policies, ["embeddings-for-the-org"]);
 
-    let (verdict, policies) = embeddings_decision(ids(8188));
+    let (verdict, policies) = embeddings_decision(ids(8192));
     assert_eq!(verdict, Verdict::Deny);
     assert_eq!(policies, ["prompt-fits-context-window"]);
 }
 
-/// Known defect, see the test's ignore reason: the window holds each embedding input,
-/// not the sum of a batch.
+/// The window holds each embedding input, not the sum of a batch.
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-#[ignore = "bug: a batch of embedding inputs is checked as one prompt against the per-input \
-            context window (decision.rs passes the summed estimate; limits.cedar compares it)"]
 fn batch_embeddings_are_checked_against_the_window_per_input() {
     // Three chunks of 3000 tokens: each well inside text-embedding-3-small's 8191-token
     // window (OpenAI limits each input, and a request to 300k tokens in total).

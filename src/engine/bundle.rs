@@ -249,9 +249,12 @@ fn parse_policy_files(
             errors: Box::new(errors),
         })?;
         if let Some(template) = parsed.templates().next() {
+            let name = template
+                .annotation(ID_ANNOTATION)
+                .map_or_else(|| template.id().to_string(), str::to_owned);
             return Err(BundleError::Template {
                 file: file.name.to_owned(),
-                template: template.id().to_string(),
+                template: name,
             });
         }
         // Cedar names policies policy0, policy1, … in source order; keep that order.
@@ -263,15 +266,10 @@ fn parse_policy_files(
                 annotation,
                 position: index + 1,
             };
-            let id = policy
-                .annotation(ID_ANNOTATION)
-                .ok_or(missing(ID_ANNOTATION))?;
-            if policy
-                .annotation(REASON_ANNOTATION)
-                .is_none_or(str::is_empty)
-            {
-                return Err(missing(REASON_ANNOTATION));
-            }
+            // A blank annotation names or explains nothing: treat it as missing.
+            let annotation = |key| policy.annotation(key).filter(|v| !v.trim().is_empty());
+            let id = annotation(ID_ANNOTATION).ok_or(missing(ID_ANNOTATION))?;
+            annotation(REASON_ANNOTATION).ok_or(missing(REASON_ANNOTATION))?;
             let id = PolicyId::new(id);
             let duplicate = || BundleError::DuplicateId {
                 file: file.name.to_owned(),
@@ -336,17 +334,26 @@ fn catalog_entities(
         let parents = HashSet::from([provider_uid(info.provider)]);
         let entity = Entity::new(CedarTypes::uid(&types.model, id), attrs, parents)
             .map_err(|e: EntityAttrEvaluationError| entity_error(e.to_string()))?;
+        // Check each model on its own, so an error names the model and Cedar's cause.
+        let provider = providers.get(&info.provider).cloned();
+        let pair = [entity.clone()].into_iter().chain(provider);
+        cedar_policy::Entities::from_entities(pair, Some(schema))
+            .map_err(|e| entity_error(diagnostic_chain(&e)))?;
         models.insert(id.clone(), entity);
     }
-
-    let all = models.values().chain(providers.values()).cloned();
-    cedar_policy::Entities::from_entities(all, Some(schema)).map_err(|e| {
-        BundleError::CatalogEntity {
-            model: "<catalog>".to_owned(),
-            message: e.to_string(),
-        }
-    })?;
     Ok((models, providers))
+}
+
+/// An error and its causes on one line: Cedar puts the useful part in the source chain.
+fn diagnostic_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 /// SHA-256 over length-prefixed parts, so no two different sources share a hash.

@@ -187,8 +187,8 @@ impl LlmCall {
     }
 
     /// Calls `visit` with every piece of text the caller sent: system prompts, every
-    /// message (tool results and tool-call arguments included), embedding inputs.
-    /// Images and other binary sources are skipped.
+    /// message (tool results and tool-call arguments included), tool definitions,
+    /// embedding inputs. Images and other binary sources are skipped.
     pub fn visit_text(&self, visit: &mut dyn FnMut(&str)) {
         match self.endpoint {
             Endpoint::ChatCompletions | Endpoint::Messages => {
@@ -209,6 +209,14 @@ impl LlmCall {
                             visit_strings(args, visit);
                         }
                     }
+                    // The legacy single function call of OpenAI's older API.
+                    if let Some(args) = message.pointer("/function_call/arguments") {
+                        visit_strings(args, visit);
+                    }
+                }
+                // Tool definitions are prompt text too: names, descriptions, schemas.
+                for tool in array(&self.body, "tools").chain(array(&self.body, "functions")) {
+                    visit_strings(tool, visit);
                 }
             }
             Endpoint::Embeddings => match self.body.get("input") {
@@ -227,6 +235,25 @@ impl LlmCall {
             self.message_count
                 .saturating_mul(tokens::PER_MESSAGE_OVERHEAD),
         )
+    }
+
+    /// Estimated tokens of the largest single input: an embeddings request limits each
+    /// input on its own, while a chat prompt is one input.
+    pub fn largest_input_tokens(&self) -> u64 {
+        let per_input = |item: &Value| match item {
+            Value::String(text) => tokens::estimate(text),
+            Value::Array(ids) => ids.len() as u64,
+            _ => 1,
+        };
+        match (self.endpoint, self.body.get("input")) {
+            (Endpoint::Embeddings, Some(Value::Array(items)))
+                if !items.iter().all(Value::is_number) =>
+            {
+                items.iter().map(per_input).max().unwrap_or(0)
+            }
+            (Endpoint::Embeddings, Some(input)) => per_input(input),
+            _ => self.estimated_input_tokens(),
+        }
     }
 
     /// The caller's JSON, unknown fields included.

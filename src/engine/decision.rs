@@ -312,6 +312,10 @@ fn context_pairs(
             long(call.estimated_input_tokens()),
         ),
         (
+            "largest_input_tokens".to_owned(),
+            long(call.largest_input_tokens()),
+        ),
+        (
             "tools_present".to_owned(),
             RestrictedExpression::new_bool(call.tools_present),
         ),
