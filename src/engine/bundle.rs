@@ -173,7 +173,7 @@ impl PolicyBundle {
         let policy_count = policies.policies().count();
 
         Ok(Self {
-            content_hash: content_hash(source.schema, &files, source.catalog),
+            content_hash: content_hash(source),
             schema,
             policies,
             catalog,
@@ -356,31 +356,24 @@ fn diagnostic_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// SHA-256 over length-prefixed parts, so no two different sources share a hash.
-fn content_hash(schema: &str, files: &[PolicyFile<'_>], catalog: &str) -> String {
+/// Hex SHA-256 over length-prefixed parts (so no two different sources share a hash):
+/// the schema, every policy file by name in name order, the catalog.
+pub fn content_hash(source: &BundleSource<'_>) -> String {
+    let mut files = source.policy_files.clone();
+    files.sort_by(|a, b| a.name.cmp(b.name));
     let mut hasher = Sha256::new();
     let mut part = |bytes: &[u8]| {
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(bytes);
     };
     part(b"schema");
-    part(schema.as_bytes());
-    for file in files {
+    part(source.schema.as_bytes());
+    for file in &files {
         part(b"policy-file");
         part(file.name.as_bytes());
         part(file.text.as_bytes());
     }
     part(b"catalog");
-    part(catalog.as_bytes());
-    hex(&hasher.finalize())
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
+    part(source.catalog.as_bytes());
+    hex::encode(hasher.finalize())
 }

@@ -95,7 +95,7 @@ impl Decision {
 pub fn random_decision_id() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)?;
-    Ok(format!("dec_{}", super::bundle::hex(&bytes)))
+    Ok(format!("dec_{}", hex::encode(bytes)))
 }
 
 impl PolicyBundle {

@@ -5,12 +5,10 @@
 
 use sha2::{Digest, Sha256};
 
-use super::bundle::hex;
-
 pub const KV_PREFIX: &str = "key:";
 
 pub fn key_hash(api_key: &str) -> String {
-    hex(&Sha256::digest(api_key.as_bytes()))
+    hex::encode(Sha256::digest(api_key.as_bytes()))
 }
 
 /// The KV key under which the key's principal record is stored.

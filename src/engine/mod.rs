@@ -3,11 +3,13 @@
 
 pub mod bundle;
 pub mod call;
+pub mod cases;
 pub mod catalog;
 pub mod decision;
 pub mod embedded;
 pub mod keys;
 pub mod principal;
+pub mod signed;
 pub mod tokens;
 
 pub use bundle::{BundleError, PolicyBundle};

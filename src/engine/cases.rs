@@ -1,0 +1,1 @@
+//! Decision case files: filled in by the CLI work.
