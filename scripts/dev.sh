@@ -7,6 +7,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$root"
 
 bash scripts/setup.sh
+# The local worker trusts the test signing key, so bundles signed with
+# tests/fixtures/signing/test-signing-key.json can be published to local KV.
+# A deploy (wrangler deploy) trusts only policies/trusted_keys.json.
+export POLICY_TRUSTED_KEYS_FILE="${POLICY_TRUSTED_KEYS_FILE:-$root/tests/fixtures/signing/trusted_keys.json}"
 [ -f .dev.vars ] || cp .dev.vars.example .dev.vars
 
 echo "== seeding demo keys into local KV"

@@ -19,8 +19,8 @@ cargo test
 say "engine tests, wasm32 under node"
 wasm-pack test --node
 
-say "worker build (release wasm)"
-bash scripts/build-worker.sh
+say "worker build (release wasm, trusting the test signing key)"
+POLICY_TRUSTED_KEYS_FILE="$root/tests/fixtures/signing/trusted_keys.json" bash scripts/build-worker.sh
 
 say "end-to-end tests: built worker in miniflare"
 node --test --test-concurrency=1 tests/e2e/

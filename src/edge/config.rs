@@ -4,17 +4,23 @@
 use worker::Env;
 
 use crate::engine::catalog::Provider;
+use crate::engine::signed::DEFAULT_MAX_BUNDLE_BYTES;
 
 pub const KV_BINDING: &str = "POLICY_KV";
 
 const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 60_000;
+const DEFAULT_POLICY_REFRESH_SECONDS: f64 = 30.0;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub max_body_bytes: usize,
     /// Time allowed for the provider's response headers; a stream may then run longer.
     pub upstream_timeout_ms: u64,
+    /// How often an isolate checks KV for a newer policy bundle.
+    pub policy_refresh_ms: f64,
+    /// Largest policy bundle accepted from KV.
+    pub max_bundle_bytes: usize,
 }
 
 impl Config {
@@ -26,6 +32,14 @@ impl Config {
             upstream_timeout_ms: var(env, "UPSTREAM_TIMEOUT_MS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_UPSTREAM_TIMEOUT_MS),
+            policy_refresh_ms: var(env, "POLICY_REFRESH_SECONDS")
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .unwrap_or(DEFAULT_POLICY_REFRESH_SECONDS)
+                * 1000.0,
+            max_bundle_bytes: var(env, "MAX_BUNDLE_BYTES")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_MAX_BUNDLE_BYTES),
         }
     }
 }

@@ -22,17 +22,17 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = request.path();
     let method = request.method();
     let response = match (Endpoint::from_path(&path), path.as_str()) {
         (Some(endpoint), _) if method == Method::Post => {
-            pipeline::handle(request, &env, endpoint).await
+            pipeline::handle(request, &env, &ctx, endpoint).await
         }
         (Some(endpoint), _) => method_not_allowed("POST", endpoint.wire_format()),
         (None, "/healthz") if method == Method::Get => status::health(),
         (None, "/v1/policy/status") if method == Method::Get => {
-            status::policy_status(&request, &env).await
+            status::policy_status(&request, &env, &ctx).await
         }
         (None, "/healthz" | "/v1/policy/status") => method_not_allowed("GET", Provider::Openai),
         (None, _) => Failure::new(

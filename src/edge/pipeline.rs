@@ -4,7 +4,7 @@
 //! Each phase either continues or answers now with a `Failure`, rendered in the caller's
 //! provider format. Nothing here panics; every path ends in a response and a log line.
 
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use crate::engine::decision::random_decision_id;
 use crate::engine::{Endpoint, LlmCall, RequestFacts, RouteError};
@@ -14,10 +14,18 @@ use super::log::DecisionLog;
 use super::reply::{set_policy_headers, with_decision_headers, ErrorKind, Failure};
 use super::{auth, body, policy_state, upstream};
 
-pub async fn handle(mut request: Request, env: &Env, endpoint: Endpoint) -> Response {
+pub async fn handle(
+    mut request: Request,
+    env: &Env,
+    ctx: &Context,
+    endpoint: Endpoint,
+) -> Response {
     let started = js_sys::Date::now();
     let mut log = DecisionLog::new(endpoint, policy_state::now_iso());
-    let response = match life(&mut request, env, endpoint, &mut log).await {
+    let config = Config::from_env(env);
+    // Never awaited here: a due check of KV for newer policies runs in the background.
+    policy_state::maybe_refresh(env, ctx, &config);
+    let response = match life(&mut request, env, &config, endpoint, &mut log).await {
         Ok(response) => response,
         Err(failure) => {
             log.failure(&failure);
@@ -36,11 +44,10 @@ pub async fn handle(mut request: Request, env: &Env, endpoint: Endpoint) -> Resp
 async fn life(
     request: &mut Request,
     env: &Env,
+    config: &Config,
     endpoint: Endpoint,
     log: &mut DecisionLog,
 ) -> Result<Response, Failure> {
-    let config = Config::from_env(env);
-
     // Authenticate: the key maps to a principal, or the call ends here.
     let kv = env
         .kv(KV_BINDING)

@@ -2,11 +2,11 @@
 //! only): which policy version is active, where it came from, and when it was loaded.
 
 use serde_json::json;
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use crate::engine::catalog::Provider;
 
-use super::config::KV_BINDING;
+use super::config::{Config, KV_BINDING};
 use super::reply::{json_response, ErrorKind, Failure};
 use super::{auth, policy_state};
 
@@ -14,14 +14,20 @@ pub fn health() -> Response {
     json_response(200, &json!({ "status": "ok" }))
 }
 
-pub async fn policy_status(request: &Request, env: &Env) -> Response {
-    match status_body(request, env).await {
+pub async fn policy_status(request: &Request, env: &Env, ctx: &Context) -> Response {
+    let config = Config::from_env(env);
+    policy_state::maybe_refresh(env, ctx, &config);
+    match status_body(request, env, &config).await {
         Ok(body) => json_response(200, &body),
         Err(failure) => failure.into_response(Provider::Openai),
     }
 }
 
-async fn status_body(request: &Request, env: &Env) -> Result<serde_json::Value, Failure> {
+async fn status_body(
+    request: &Request,
+    env: &Env,
+    config: &Config,
+) -> Result<serde_json::Value, Failure> {
     let kv = env.kv(KV_BINDING).map_err(|_| {
         Failure::new(
             ErrorKind::Internal,
@@ -40,9 +46,13 @@ async fn status_body(request: &Request, env: &Env) -> Result<serde_json::Value, 
     let (policy, load_error) = match policy_state::active() {
         Ok(active) => (
             json!({
-                "version": active.bundle.version(),
+                "version": active.version,
+                "policy_version": active.bundle.version(),
                 "content_hash": active.bundle.content_hash(),
                 "source": active.source,
+                "created_at": active.created_at,
+                "signed_by": active.signed_by,
+                "pinned": active.pinned,
                 "loaded_at": active.loaded_at,
                 "policy_count": active.bundle.policy_count(),
                 "models": active.bundle.catalog().models.keys().collect::<Vec<_>>(),
@@ -54,6 +64,6 @@ async fn status_body(request: &Request, env: &Env) -> Result<serde_json::Value, 
     Ok(json!({
         "policy": policy,
         "load_error": load_error,
-        "last_refresh": { "attempted_at": null, "error": null },
+        "refresh": policy_state::refresh_status(config),
     }))
 }

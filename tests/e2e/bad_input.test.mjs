@@ -157,8 +157,9 @@ describe("routes", () => {
     const response = await fetch(`${gateway.url}/v1/policy/status`, { headers: { authorization: `Bearer ${KEYS.priya}` } });
     assert.equal(response.status, 200);
     const status = await response.json();
-    assert.match(status.policy.version, /^sha256:[0-9a-f]{16}$/);
-    assert.ok(status.policy.content_hash.startsWith(status.policy.version.slice("sha256:".length)));
+    assert.equal(status.policy.version, 0);
+    assert.match(status.policy.policy_version, /^sha256:[0-9a-f]{16}$/);
+    assert.ok(status.policy.content_hash.startsWith(status.policy.policy_version.slice("sha256:".length)));
     assert.equal(status.policy.source, "embedded");
     assert.ok(!Number.isNaN(Date.parse(status.policy.loaded_at)));
     assert.ok(status.policy.policy_count >= 10);
