@@ -87,11 +87,11 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
   };
 }
 
-/// Polls until `predicate` holds (log lines arrive asynchronously), or throws.
+// Polls until `predicate` (sync or async) holds (log lines arrive asynchronously), or throws.
 export async function eventually(predicate, { timeoutMs = 3000, what = "condition" } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = predicate();
+    const value = await predicate();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
