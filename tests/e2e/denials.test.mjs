@@ -13,8 +13,8 @@ before(async () => {
 });
 after(() => gateway?.close());
 
-const openai = (key) => new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
-const anthropic = (key) => new Anthropic({ apiKey: key, baseURL: gateway.url, maxRetries: 0 });
+const openai = (key) => gateway.openai(key);
+const anthropic = (key) => gateway.anthropic(key);
 
 async function rejection(promise) {
   try {

@@ -2,8 +2,6 @@
 // caller's), the model mapped to its upstream name, unknown fields kept, policy headers on.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import Anthropic from "@anthropic-ai/sdk";
 
 import { startGateway, KEYS, post, chat } from "./harness.mjs";
 import { OPENAI_KEY, ANTHROPIC_KEY } from "./mock_provider.mjs";
@@ -14,8 +12,8 @@ before(async () => {
 });
 after(() => gateway?.close());
 
-const openai = (key) => new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
-const anthropic = (key) => new Anthropic({ apiKey: key, baseURL: gateway.url, maxRetries: 0 });
+const openai = (key) => gateway.openai(key);
+const anthropic = (key) => gateway.anthropic(key);
 
 describe("OpenAI chat completions", () => {
   test("an allowed call is forwarded with the provider key and answered", async () => {

@@ -1,6 +1,8 @@
 // Runs the built worker (build/index.js + index_bg.wasm) in Miniflare on workerd, with a
 // real KV namespace seeded with caller keys and the mock provider as upstream.
 import { Miniflare } from "miniflare";
+import OpenAI from "openai";
+import Anthropic from "@anthropic-ai/sdk";
 import { fileURLToPath } from "node:url";
 
 import { demoKeys, keyRecordName } from "../../scripts/seed_keys.mjs";
@@ -63,6 +65,9 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
   }
   const base = url.href.replace(/\/$/, "");
   return {
+    // The official SDKs, pointed at the gateway as a user would point them.
+    openai: (key) => new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0 }),
+    anthropic: (key) => new Anthropic({ apiKey: key, baseURL: base, maxRetries: 0 }),
     mf,
     mock,
     kv,

@@ -3,8 +3,6 @@
 // the release proves the worker does not buffer the answer.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import Anthropic from "@anthropic-ai/sdk";
 
 import { startGateway, KEYS, post, chat } from "./harness.mjs";
 
@@ -58,7 +56,7 @@ describe("incremental delivery", () => {
 
 describe("official SDK streams", () => {
   test("OpenAI SDK iterates the chunks into the full reply", async () => {
-    const client = new OpenAI({ apiKey: KEYS.alice, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+    const client = gateway.openai(KEYS.alice);
     const stream = await client.chat.completions.create({
       model: "gpt-4o-mini",
       messages: [{ role: "user", content: "Say hello." }],
@@ -77,7 +75,7 @@ describe("official SDK streams", () => {
   });
 
   test("Anthropic SDK iterates the events into the full reply", async () => {
-    const client = new Anthropic({ apiKey: KEYS.alice, baseURL: gateway.url, maxRetries: 0 });
+    const client = gateway.anthropic(KEYS.alice);
     const stream = await client.messages.create({
       model: "claude-sonnet-4",
       max_tokens: 50,
