@@ -3,7 +3,8 @@
 //! Each file under `tests/policy_cases/` lists requests as an SDK would send them, the
 //! caller's key record and the expected outcome: a decision with its exact deciding
 //! policies, a routing failure, or a normalisation failure. The files are embedded with
-//! `include_str!` so the same cases run natively and on wasm32 under node.
+//! `include_str!` so the same cases run natively and on wasm32 under node. The file format
+//! and the runner live in `src/engine/cases.rs`, shared with `policy test`.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,13 +15,13 @@
 
 use std::collections::BTreeSet;
 
-use llm_policy_gateway::engine::bundle::PolicyBundle;
-use llm_policy_gateway::engine::decision::{RequestFacts, RouteError, Verdict};
+use llm_policy_gateway::engine::cases::{self, CaseFile};
+use llm_policy_gateway::engine::decision::{RequestFacts, Verdict};
 use llm_policy_gateway::engine::{embedded, Endpoint, LlmCall, Principal};
-use serde::Deserialize;
 use serde_json::Value;
 
-/// Every case file, by name. A new file must be added here.
+/// Every case file, by name. A new file must be added here (natively, a test checks that
+/// this lists every file of the directory).
 const CASE_FILES: &[(&str, &str)] = &[
     (
         "team_access.json",
@@ -37,124 +38,13 @@ const CASE_FILES: &[(&str, &str)] = &[
     ("errors.json", include_str!("policy_cases/errors.json")),
 ];
 
-const DEFAULT_DENY_REASON: &str = "no policy permits this request (denied by default)";
-const FAIL_CLOSED_REASON: &str =
-    "a policy failed to evaluate, so the request is denied (fail closed)";
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CaseFile {
-    description: String,
-    cases: Vec<Case>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    principal: Principal,
-    endpoint: String,
-    request: Value,
-    #[serde(default)]
-    country: Option<String>,
-    expect: Expect,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expect {
-    #[serde(default)]
-    decision: Option<String>,
-    #[serde(default)]
-    policies: Option<Vec<String>>,
-    #[serde(default)]
-    errors: Option<bool>,
-    #[serde(default)]
-    route_error: Option<String>,
-    #[serde(default)]
-    call_error: Option<String>,
-}
-
-/// What a case expects, checked for consistency before anything runs.
-enum Outcome<'a> {
-    Decision {
-        verdict: Verdict,
-        policies: &'a [String],
-        errors: bool,
-    },
-    RouteError(&'a str),
-    CallError(&'a str),
-}
-
-impl Expect {
-    fn outcome(&self) -> Result<Outcome<'_>, String> {
-        match (&self.decision, &self.route_error, &self.call_error) {
-            (Some(decision), None, None) => {
-                let verdict = match decision.as_str() {
-                    "allow" => Verdict::Allow,
-                    "deny" => Verdict::Deny,
-                    other => return Err(format!("unknown expected decision `{other}`")),
-                };
-                let policies = self
-                    .policies
-                    .as_deref()
-                    .ok_or("a decision case must list `policies` (possibly empty)")?;
-                let mut sorted = policies.to_vec();
-                sorted.sort();
-                sorted.dedup();
-                if sorted != policies {
-                    return Err("expected `policies` must be sorted and unique".to_owned());
-                }
-                let errors = self.errors.unwrap_or(false);
-                if verdict == Verdict::Allow && (policies.is_empty() || errors) {
-                    return Err("an allow needs deciding permits and no errors".to_owned());
-                }
-                if errors && !policies.is_empty() {
-                    return Err("a fail-closed deny lists no policies".to_owned());
-                }
-                Ok(Outcome::Decision {
-                    verdict,
-                    policies,
-                    errors,
-                })
-            }
-            (None, Some(route_error), None) if self.policies.is_none() && self.errors.is_none() => {
-                Ok(Outcome::RouteError(route_error))
-            }
-            (None, None, Some(call_error)) if self.policies.is_none() && self.errors.is_none() => {
-                Ok(Outcome::CallError(call_error))
-            }
-            _ => Err(
-                "`expect` needs exactly one of `decision` (with `policies`), `route_error` or \
-                 `call_error`"
-                    .to_owned(),
-            ),
-        }
-    }
-}
-
-fn endpoint(name: &str) -> Result<Endpoint, String> {
-    match name {
-        "chat_completions" => Ok(Endpoint::ChatCompletions),
-        "embeddings" => Ok(Endpoint::Embeddings),
-        "messages" => Ok(Endpoint::Messages),
-        other => Err(format!("unknown endpoint `{other}`")),
-    }
-}
-
-fn route_error_name(error: &RouteError) -> &'static str {
-    match error {
-        RouteError::UnknownModel(_) => "unknown_model",
-        RouteError::WrongEndpoint { .. } => "wrong_endpoint",
-    }
-}
-
+/// Parses every case file; `CaseFile::from_json` refuses a file without a description,
+/// without cases, or with a case name used twice.
 fn load_case_files() -> Vec<(&'static str, CaseFile)> {
     CASE_FILES
         .iter()
         .map(|&(name, text)| {
-            let file: CaseFile = serde_json::from_str(text)
-                .unwrap_or_else(|e| panic!("{name}: not a valid case file: {e}"));
+            let file = CaseFile::from_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(
                 !file.description.trim().is_empty(),
                 "{name}: needs a description"
@@ -163,141 +53,6 @@ fn load_case_files() -> Vec<(&'static str, CaseFile)> {
             (name, file)
         })
         .collect()
-}
-
-/// Runs one case; `Err` describes the first mismatch.
-fn run_case(bundle: &PolicyBundle, case: &Case) -> Result<(), String> {
-    let outcome = case.expect.outcome()?;
-    let endpoint = endpoint(&case.endpoint)?;
-    let body = serde_json::to_vec(&case.request).map_err(|e| e.to_string())?;
-
-    let call = match (LlmCall::parse(endpoint, &body), &outcome) {
-        (Err(error), Outcome::CallError(expected)) => {
-            let message = error.to_string();
-            return if message.contains(expected) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "call error `{message}` does not contain `{expected}`"
-                ))
-            };
-        }
-        (Err(error), _) => return Err(format!("unexpected call error: {error}")),
-        (Ok(_), Outcome::CallError(expected)) => {
-            return Err(format!(
-                "the request normalised, expected a call error containing `{expected}`"
-            ))
-        }
-        (Ok(call), _) => call,
-    };
-
-    let route = match (bundle.route(&call), &outcome) {
-        (Err(error), Outcome::RouteError(expected)) => {
-            let actual = route_error_name(&error);
-            return if actual == *expected {
-                Ok(())
-            } else {
-                Err(format!(
-                    "route error `{actual}` ({error}), expected `{expected}`"
-                ))
-            };
-        }
-        (Err(error), _) => return Err(format!("unexpected route error: {error}")),
-        (Ok(route), Outcome::RouteError(expected)) => {
-            return Err(format!(
-                "the call routed to `{}`, expected route error `{expected}`",
-                route.model_id
-            ))
-        }
-        (Ok(route), _) => route,
-    };
-
-    let Outcome::Decision {
-        verdict,
-        policies,
-        errors,
-    } = outcome
-    else {
-        return Err("unreachable: call and route errors were handled".to_owned());
-    };
-
-    let facts = RequestFacts {
-        country: case.country.clone(),
-    };
-    let decision = bundle.decide(
-        "dec_test".to_owned(),
-        &case.principal,
-        &call,
-        route,
-        &facts,
-        &|| 0.0,
-    );
-
-    let mut problems = Vec::new();
-    if decision.decision != verdict {
-        problems.push(format!(
-            "decision `{}`, expected `{}`",
-            decision.decision.as_str(),
-            verdict.as_str()
-        ));
-    }
-    let actual_ids = decision.policy_ids();
-    if actual_ids != policies {
-        problems.push(format!(
-            "deciding policies {actual_ids:?}, expected {policies:?}"
-        ));
-    }
-    if decision.errors.is_empty() == errors {
-        problems.push(format!(
-            "evaluation errors {:?}, expected {}",
-            decision.errors,
-            if errors { "some" } else { "none" }
-        ));
-    }
-    // The reason: the deciding policies' `@reason`s, default deny, or fail closed.
-    let expected_reason = if errors {
-        FAIL_CLOSED_REASON.to_owned()
-    } else if decision.policies.is_empty() {
-        DEFAULT_DENY_REASON.to_owned()
-    } else {
-        decision
-            .policies
-            .iter()
-            .map(|p| p.reason.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    if decision.reason != expected_reason {
-        problems.push(format!(
-            "reason `{}`, expected `{expected_reason}`",
-            decision.reason
-        ));
-    }
-    for policy in &decision.policies {
-        let id = cedar_policy::PolicyId::new(&policy.id);
-        let annotated = bundle.reason(&id).unwrap_or_default();
-        if policy.reason.is_empty() || policy.reason != annotated {
-            problems.push(format!(
-                "policy `{}` reports reason `{}`, its @reason is `{annotated}`",
-                policy.id, policy.reason
-            ));
-        }
-    }
-    if decision.principal != case.principal.user
-        || decision.action != endpoint.action()
-        || decision.model != call.model
-        || decision.id != "dec_test"
-    {
-        problems.push(format!(
-            "decision names principal `{}`, action `{}`, model `{}`, id `{}`",
-            decision.principal, decision.action, decision.model, decision.id
-        ));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
-    }
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -309,14 +64,15 @@ fn every_policy_case_decides_as_expected() {
     let mut failures = Vec::new();
     let mut names = BTreeSet::new();
     let mut count = 0;
-    for (file, cases) in &files {
-        for case in &cases.cases {
+    for (file, case_file) in &files {
+        for case in &case_file.cases {
             count += 1;
             if !names.insert((*file, case.name.as_str())) {
                 failures.push(format!("{file}: case name `{}` is used twice", case.name));
             }
-            if let Err(problem) = run_case(&bundle, case) {
-                failures.push(format!("{file}: `{}`: {problem}", case.name));
+            let result = cases::run_case(&bundle, case);
+            if !result.passed() {
+                failures.push(format!("{file}: `{}`: {}", case.name, result.problem()));
             }
         }
     }
@@ -334,13 +90,8 @@ fn every_policy_is_exercised_by_a_case() {
     let bundle = embedded::load().expect("the embedded bundle loads");
     let files = load_case_files();
 
-    let expected: BTreeSet<&str> = files
-        .iter()
-        .flat_map(|(_, file)| &file.cases)
-        .filter_map(|case| case.expect.policies.as_deref())
-        .flatten()
-        .map(String::as_str)
-        .collect();
+    let expected: BTreeSet<&str> =
+        cases::expected_policy_ids(files.iter().flat_map(|(_, file)| &file.cases));
     let policies: BTreeSet<String> = bundle
         .policies()
         .policies()
@@ -360,6 +111,29 @@ fn every_policy_is_exercised_by_a_case() {
         "cases expect policies the embedded set does not have: {unknown:?}"
     );
     assert_eq!(policies.len(), bundle.policy_count());
+
+    // The shared coverage check (used by `policy test`) agrees.
+    let coverage = cases::coverage(&bundle, files.iter().flat_map(|(_, file)| &file.cases));
+    assert!(coverage.is_complete(), "{coverage:?}");
+}
+
+/// The list above names every case file in the directory, so none is silently skipped.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn case_files_lists_every_file_of_the_directory() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/policy_cases");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = CASE_FILES.iter().map(|(n, _)| (*n).to_owned()).collect();
+    listed.sort();
+    assert_eq!(
+        listed, on_disk,
+        "CASE_FILES must list every file of {dir:?}"
+    );
 }
 
 /// Decides an embeddings request for `input` by a pro caller in acme (no team permit).
@@ -443,4 +217,148 @@ fn batch_embeddings_are_checked_against_the_window_per_input() {
     let (verdict, policies) = embeddings_decision(Value::Array(vec![chunk; 3]));
     assert_eq!(verdict, Verdict::Allow, "{policies:?}");
     assert_eq!(policies, ["embeddings-for-the-org"]);
+}
+
+/// A case from JSON, for the runner's own tests.
+fn case(value: Value) -> cases::Case {
+    serde_json::from_value(value).expect("a well-formed case")
+}
+
+fn alice_asks_for(model: &str, expect: Value) -> cases::Case {
+    case(serde_json::json!({
+        "name": "alice",
+        "principal": { "user": "alice", "team": "research", "org": "acme", "roles": [], "tier": "pro" },
+        "endpoint": "chat_completions",
+        "request": { "model": model, "messages": [{ "role": "user", "content": "hi" }], "max_tokens": 100 },
+        "expect": expect,
+    }))
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_runner_reports_what_happened_and_every_difference() {
+    let bundle = embedded::load().expect("the embedded bundle loads");
+
+    let passing = cases::run_case(
+        &bundle,
+        &alice_asks_for(
+            "gpt-4o",
+            serde_json::json!({ "decision": "allow", "policies": ["research-model-allowlist"] }),
+        ),
+    );
+    assert!(passing.passed(), "{:?}", passing.problems);
+    let actual = passing.actual.expect("the case ran");
+    assert_eq!(actual.to_string(), "allow by research-model-allowlist");
+    let cases::Actual::Decision(decision) = actual else {
+        panic!("expected a decision, got {actual:?}");
+    };
+    assert_eq!(decision.id, cases::CASE_DECISION_ID);
+
+    let wrong = cases::run_case(
+        &bundle,
+        &alice_asks_for(
+            "gpt-4o",
+            serde_json::json!({ "decision": "deny", "policies": ["pro-tier-output-cap"] }),
+        ),
+    );
+    assert!(!wrong.passed());
+    assert_eq!(
+        wrong.problems,
+        [
+            "decision `allow`, expected `deny`",
+            "deciding policies [\"research-model-allowlist\"], expected [\"pro-tier-output-cap\"]",
+        ]
+    );
+    assert_eq!(
+        wrong.problem(),
+        "decision `allow`, expected `deny`; deciding policies [\"research-model-allowlist\"], \
+         expected [\"pro-tier-output-cap\"]"
+    );
+
+    let routed = cases::run_case(
+        &bundle,
+        &alice_asks_for(
+            "gpt-4o",
+            serde_json::json!({ "route_error": "unknown_model" }),
+        ),
+    );
+    assert_eq!(
+        routed.problems,
+        ["the call routed to `gpt-4o`, expected route error `unknown_model`"]
+    );
+
+    let unknown = cases::run_case(
+        &bundle,
+        &alice_asks_for(
+            "gpt-5",
+            serde_json::json!({ "decision": "deny", "policies": [] }),
+        ),
+    );
+    assert_eq!(
+        unknown.actual.as_ref().map(ToString::to_string).as_deref(),
+        Some("route error unknown_model")
+    );
+    assert_eq!(
+        unknown.problems,
+        ["unexpected route error: model `gpt-5` is not in the gateway's catalog"]
+    );
+
+    let normalised = cases::run_case(
+        &bundle,
+        &alice_asks_for(
+            "gpt-4o",
+            serde_json::json!({ "call_error": "`model` is required" }),
+        ),
+    );
+    assert_eq!(
+        normalised.problems,
+        ["the request normalised, expected a call error containing ``model` is required`"]
+    );
+
+    let mut malformed = alice_asks_for(
+        "gpt-4o",
+        serde_json::json!({ "decision": "allow", "policies": ["b", "a"] }),
+    );
+    let result = cases::run_case(&bundle, &malformed);
+    assert_eq!(result.actual, None);
+    assert_eq!(
+        result.problems,
+        ["expected `policies` must be sorted and unique"]
+    );
+    malformed.expect.policies = Some(vec!["research-model-allowlist".to_owned()]);
+    malformed.endpoint = "completions".to_owned();
+    let result = cases::run_case(&bundle, &malformed);
+    assert_eq!(result.actual, None);
+    assert_eq!(result.problems, ["unknown endpoint `completions`"]);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_case_file_needs_a_description_cases_and_unique_names() {
+    let one = alice_asks_for(
+        "gpt-4o",
+        serde_json::json!({ "decision": "allow", "policies": ["research-model-allowlist"] }),
+    );
+    let file = |description: &str, count: usize| {
+        let case = serde_json::json!({
+            "name": one.name,
+            "principal": one.principal,
+            "endpoint": one.endpoint,
+            "request": one.request,
+            "expect": { "decision": "allow", "policies": ["research-model-allowlist"] },
+        });
+        serde_json::json!({ "description": description, "cases": vec![case; count] }).to_string()
+    };
+    assert_eq!(
+        CaseFile::from_json(&file("one case", 1))
+            .unwrap()
+            .cases
+            .len(),
+        1
+    );
+    let error = |text: String| CaseFile::from_json(&text).unwrap_err().to_string();
+    assert_eq!(error(file(" ", 1)), "needs a description");
+    assert_eq!(error(file("none", 0)), "lists no cases");
+    assert_eq!(error(file("twice", 2)), "case name `alice` is used twice");
+    assert!(error("{\"description\":\"x\"}".to_owned()).starts_with("not a valid case file: "));
 }
