@@ -6,6 +6,7 @@ pub mod call;
 pub mod cases;
 pub mod catalog;
 pub mod decision;
+pub mod detect;
 pub mod embedded;
 pub mod keys;
 pub mod principal;

@@ -1,0 +1,412 @@
+//! Content detectors: prompt-injection scoring, PII and secrets, over every text a caller
+//! sends ([`LlmCall::visit_text`]: system prompts, messages, tool calls and results, tool
+//! definitions, embedding inputs).
+//!
+//! Pure functions: no I/O, no `worker`, no global state (beyond a work counter in debug
+//! builds), the same results natively and on wasm32. Every detector runs in time linear
+//! in its input (no backtracking, no regex engine) and never panics.
+//!
+//! * [`injection`]: a 0–100 score and the matched pattern families
+//!   (`instruction_override`, `role_impersonation`, `prompt_leak`, `encoding_trick`),
+//!   computed on [`normalize`]d text.
+//! * [`pii`]: `email`, `phone`, `credit_card`, `iban`, `national_id`, `ip_address`.
+//! * [`secrets`]: `openai_key`, `anthropic_key`, `aws_access_key`, `github_token`,
+//!   `slack_token`, `google_api_key`, `jwt`, `private_key`, `high_entropy`.
+//!
+//! PII and secret [`Finding`]s carry byte spans into the **original** text (always on
+//! character boundaries) and the index of that text in `visit_text` order, so a caller can
+//! [`redact`] each text. For a whole call, [`scan_call`] aggregates: the injection score
+//! is computed from the union of the patterns matched in every text (an attack split over
+//! several messages scores as if it were one text, though a single phrase split across
+//! two texts is not matched), and the kinds found are the union over the texts.
+//!
+//! Cost: no dependency beyond `std` and `serde`, and no large table. The phrase matcher
+//! compiles its ~400-word vocabulary into bitsets once (`OnceLock`) and looks each word
+//! of the text up by binary search; the few dozen literal markers are found with
+//! `str::contains` (two-way search, linear). A multi-pattern automaton (`aho-corasick`)
+//! would only pay off with hundreds of literals, and would add its builders to the wasm.
+//!
+//! Debug builds count units of work (bytes, words and pattern steps examined) so tests
+//! can check linear scaling without timing anything: see [`work_counter`].
+
+pub mod injection;
+pub mod normalize;
+#[rustfmt::skip]
+mod patterns;
+pub mod pii;
+pub mod secrets;
+
+use std::cmp::Reverse;
+
+use serde::Serialize;
+
+use super::call::LlmCall;
+
+pub use injection::{Family, Injection};
+pub use normalize::normalize;
+
+/// What a [`Finding`] is. [`Kind::name`] is the string policies see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    // PII.
+    Email,
+    Phone,
+    CreditCard,
+    Iban,
+    NationalId,
+    IpAddress,
+    // Secrets.
+    OpenaiKey,
+    AnthropicKey,
+    AwsAccessKey,
+    GithubToken,
+    SlackToken,
+    GoogleApiKey,
+    Jwt,
+    PrivateKey,
+    HighEntropy,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::CreditCard => "credit_card",
+            Kind::Iban => "iban",
+            Kind::NationalId => "national_id",
+            Kind::IpAddress => "ip_address",
+            Kind::OpenaiKey => "openai_key",
+            Kind::AnthropicKey => "anthropic_key",
+            Kind::AwsAccessKey => "aws_access_key",
+            Kind::GithubToken => "github_token",
+            Kind::SlackToken => "slack_token",
+            Kind::GoogleApiKey => "google_api_key",
+            Kind::Jwt => "jwt",
+            Kind::PrivateKey => "private_key",
+            Kind::HighEntropy => "high_entropy",
+        }
+    }
+
+    pub fn is_secret(self) -> bool {
+        !matches!(
+            self,
+            Kind::Email
+                | Kind::Phone
+                | Kind::CreditCard
+                | Kind::Iban
+                | Kind::NationalId
+                | Kind::IpAddress
+        )
+    }
+
+    /// Which kind wins when two findings overlap (lower wins).
+    fn priority(self) -> u8 {
+        match self {
+            Kind::Email => 0,
+            Kind::Iban => 1,
+            Kind::CreditCard => 2,
+            Kind::NationalId => 3,
+            Kind::IpAddress => 4,
+            Kind::Phone => 5,
+            Kind::PrivateKey => 0,
+            Kind::Jwt => 1,
+            Kind::AnthropicKey => 2,
+            Kind::OpenaiKey => 3,
+            Kind::GithubToken => 4,
+            Kind::SlackToken => 5,
+            Kind::AwsAccessKey => 6,
+            Kind::GoogleApiKey => 7,
+            Kind::HighEntropy => 8,
+        }
+    }
+}
+
+/// One PII or secret occurrence: `text[start..end]` of text number `text` (0 for
+/// [`scan_text`]; the `visit_text` order for [`scan_call`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Finding {
+    pub kind: Kind,
+    pub text: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Finding {
+    pub(crate) fn new(kind: Kind, start: usize, end: usize) -> Self {
+        Finding {
+            kind,
+            text: 0,
+            start,
+            end,
+        }
+    }
+}
+
+/// Everything the detectors found in one text or one call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Detections {
+    /// 0–100; see [`injection`] for the weights.
+    pub injection_score: u8,
+    /// The families matched, sorted by name.
+    pub injection_families: Vec<&'static str>,
+    /// Sorted by (text, start); non-overlapping within a text.
+    pub pii: Vec<Finding>,
+    /// Sorted by (text, start); non-overlapping within a text.
+    pub secrets: Vec<Finding>,
+}
+
+impl Detections {
+    fn from_parts(injection: &Injection, pii: Vec<Finding>, secrets: Vec<Finding>) -> Self {
+        Detections {
+            injection_score: injection.score(),
+            injection_families: injection.family_names(),
+            pii,
+            secrets,
+        }
+    }
+
+    /// The PII kinds found, sorted and deduplicated (a Cedar `Set<String>`).
+    pub fn pii_kinds(&self) -> Vec<&'static str> {
+        kinds(&self.pii)
+    }
+
+    /// The secret kinds found, sorted and deduplicated.
+    pub fn secret_kinds(&self) -> Vec<&'static str> {
+        kinds(&self.secrets)
+    }
+
+    pub fn has_pii(&self) -> bool {
+        !self.pii.is_empty()
+    }
+
+    pub fn has_secrets(&self) -> bool {
+        !self.secrets.is_empty()
+    }
+
+    /// Nothing found at all.
+    pub fn is_clean(&self) -> bool {
+        self.injection_score == 0 && self.pii.is_empty() && self.secrets.is_empty()
+    }
+
+    /// The PII and secret findings of text number `index`, sorted by start.
+    pub fn findings_in(&self, index: usize) -> Vec<Finding> {
+        let mut found: Vec<Finding> = self
+            .pii
+            .iter()
+            .chain(&self.secrets)
+            .filter(|f| f.text == index)
+            .copied()
+            .collect();
+        found.sort_by_key(|f| (f.start, Reverse(f.end)));
+        found
+    }
+
+    /// `text` (text number `index` of the scan) with its PII and secrets redacted.
+    pub fn redact(&self, index: usize, text: &str) -> String {
+        redact(text, &self.findings_in(index))
+    }
+}
+
+fn kinds(findings: &[Finding]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = findings.iter().map(|f| f.kind.name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Runs every detector over one text.
+pub fn scan_text(text: &str) -> Detections {
+    Detections::from_parts(&injection::scan(text), pii::find(text), secrets::find(text))
+}
+
+/// Runs every detector over every text of `call` and aggregates (see the module docs).
+/// Findings carry the index of their text in `visit_text` order.
+pub fn scan_call(call: &LlmCall) -> Detections {
+    let mut injection = Injection::default();
+    let mut pii = Vec::new();
+    let mut secrets = Vec::new();
+    let mut index = 0usize;
+    call.visit_text(&mut |text| {
+        injection.merge(&injection::scan(text));
+        let at = |mut f: Finding| {
+            f.text = index;
+            f
+        };
+        pii.extend(pii::find(text).into_iter().map(at));
+        secrets.extend(secrets::find(text).into_iter().map(at));
+        index = index.saturating_add(1);
+    });
+    Detections::from_parts(&injection, pii, secrets)
+}
+
+/// Replaces every finding's span in `text` with `[REDACTED:<kind>]`. Pass the findings
+/// of this text only (their `text` index is not checked). Overlapping spans merge into
+/// one placeholder named after the earliest; spans are clamped to the text and widened
+/// to character boundaries, so any `Finding` is safe to pass.
+pub fn redact(text: &str, findings: &[Finding]) -> String {
+    let mut spans: Vec<(usize, usize, Kind)> = findings
+        .iter()
+        .filter_map(|f| {
+            let start = floor_boundary(text, f.start);
+            let end = ceil_boundary(text, f.end);
+            (start < end).then_some((start, end, f.kind))
+        })
+        .collect();
+    spans.sort_by_key(|&(start, end, kind)| (start, Reverse(end), kind.priority()));
+    let mut out = String::with_capacity(text.len());
+    let mut cursor = 0usize;
+    let mut spans = spans.into_iter().peekable();
+    while let Some((start, mut end, kind)) = spans.next() {
+        while let Some(&(next_start, next_end, _)) = spans.peek() {
+            if next_start >= end {
+                break;
+            }
+            end = end.max(next_end);
+            spans.next();
+        }
+        out.push_str(text.get(cursor..start).unwrap_or_default());
+        out.push_str("[REDACTED:");
+        out.push_str(kind.name());
+        out.push(']');
+        cursor = end;
+    }
+    out.push_str(text.get(cursor..).unwrap_or_default());
+    out
+}
+
+fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while at < text.len() && !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// Sorts `found` by start (longest first, then kind priority) and keeps a set of
+/// non-overlapping findings, preferring the earliest start.
+pub(crate) fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
+    found.sort_by_key(|f| (f.start, Reverse(f.end), f.kind.priority()));
+    let mut kept: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        tick(1);
+        match kept.last_mut() {
+            Some(last) if f.start < last.end => {
+                // Overlap: a higher-priority kind covering at least as much replaces it.
+                if f.kind.priority() < last.kind.priority() && f.end >= last.end {
+                    *last = f;
+                }
+            }
+            _ => kept.push(f),
+        }
+    }
+    kept
+}
+
+/// Decodes standard or URL-safe base64 (mixed alphabets accepted), stopping at the first
+/// byte outside the alphabet or `=`; trailing partial bits are dropped.
+pub(crate) fn decode_base64(input: impl IntoIterator<Item = u8>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut acc: u32 = 0;
+    let mut bits: u32 = 0;
+    for b in input {
+        tick(1);
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => break,
+        };
+        acc = ((acc << 6) | u32::from(v)) & 0x00FF_FFFF;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xFF).unwrap_or(0));
+        }
+    }
+    out
+}
+
+/// What decoded bytes look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decoded {
+    /// Not mostly printable UTF-8: binary, random bytes.
+    Binary,
+    /// Printable, but not prose (JSON, identifiers, numbers).
+    Printable,
+    /// Printable with words: at least half letters and at least one space.
+    Prose,
+}
+
+/// Classifies decoded bytes: UTF-8 where control characters and invalid bytes are at most
+/// 5% of the characters is printable (a few bytes of garbage at the end of a blob glued
+/// to the next word do not spoil it); printable with letters for at least half of its
+/// non-space characters and at least one space is prose.
+pub(crate) fn classify_decoded(bytes: &[u8]) -> Decoded {
+    let (mut chars, mut bad, mut spaces, mut letters) = (0usize, 0usize, 0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            tick(1);
+            chars += 1;
+            if c == ' ' {
+                spaces += 1;
+            } else if c.is_alphabetic() {
+                letters += 1;
+            } else if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+                bad += 1;
+            }
+        }
+        let invalid = chunk.invalid().len();
+        tick(invalid);
+        chars += invalid;
+        bad += invalid;
+    }
+    if chars == 0 || bad.saturating_mul(20) > chars {
+        return Decoded::Binary;
+    }
+    let non_space = chars - spaces;
+    if spaces > 0 && letters.saturating_mul(2) >= non_space {
+        Decoded::Prose
+    } else {
+        Decoded::Printable
+    }
+}
+
+#[cfg(debug_assertions)]
+thread_local! {
+    static WORK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts units of work (bytes, characters, words, pattern steps examined) in debug
+/// builds, so tests can check that the detectors scale linearly without timing them.
+#[inline]
+pub(crate) fn tick(units: usize) {
+    #[cfg(debug_assertions)]
+    WORK.with(|w| w.set(w.get().wrapping_add(units as u64)));
+    #[cfg(not(debug_assertions))]
+    let _ = units;
+}
+
+/// Work units counted on this thread so far (always 0 in release builds).
+#[doc(hidden)]
+pub fn work_counter() -> u64 {
+    #[cfg(debug_assertions)]
+    {
+        WORK.with(std::cell::Cell::get)
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        0
+    }
+}

@@ -1,0 +1,509 @@
+//! Credentials in the original text, with byte spans (same [`Finding`] shape as PII).
+//!
+//! Prefixed formats are found with `str::match_indices` (linear, no backtracking), then a
+//! bounded read of the body. A prefix only counts at a token boundary (the byte before it
+//! cannot belong to the body's alphabet), so bodies never overlap and the total read is
+//! linear. Overlaps are resolved with private_key > jwt > anthropic_key > openai_key >
+//! github_token > slack_token > aws_access_key > google_api_key > high_entropy.
+//!
+//! * `anthropic_key`: `sk-ant-` + ≥ 20 of `[A-Za-z0-9_-]`.
+//! * `openai_key`: `sk-` (so `sk-proj-`, `sk-svcacct-`, …) + ≥ 20 of `[A-Za-z0-9_-]`,
+//!   unless it is `sk-ant-`. (The gateway's own demo keys, `sk-demo-alice`, are too short.)
+//! * `aws_access_key`: `AKIA` or `ASIA` + exactly 16 of `[A-Z0-9]`.
+//! * `github_token`: `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` + ≥ 36 alphanumerics, or
+//!   `github_pat_` + ≥ 82 of `[A-Za-z0-9_]`.
+//! * `slack_token`: `xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-` + ≥ 10 of `[A-Za-z0-9-]`.
+//! * `google_api_key`: `AIza` + exactly 35 of `[A-Za-z0-9_-]`.
+//! * `jwt`: `eyJ…` `.` `…` `.` `[…]`: three base64url segments (the signature may be
+//!   empty, as in unsecured JWTs) where the first two decode to text starting with `{`.
+//! * `private_key`: `-----BEGIN <label> PRIVATE KEY-----` (any label of capitals, digits
+//!   and spaces, `PGP PRIVATE KEY BLOCK` included) through the matching `-----END …-----`
+//!   line, or to the end of the text when that line is missing (a truncated paste still
+//!   leaks the key).
+//! * `high_entropy`: a token of 32–512 characters of `[A-Za-z0-9+/_-]` (plus trailing
+//!   `=` padding) that has a letter and a digit, Shannon entropy ≥ 4.0 bits per
+//!   character, and a class change (lower/upper/digit/symbol) between at least a quarter
+//!   of its adjacent characters (random strings switch classes about every other
+//!   character), and is not made of words (see `wordy`: camelCase identifiers, paths,
+//!   snake_case names with a version number). Excluded on purpose:
+//!   * hex-only tokens (`[0-9a-fA-F-]`): git SHAs, MD5/SHA-1/SHA-256 digests and UUIDs are
+//!     identifiers far more often than credentials, and a 32-character hex string cannot
+//!     reach 4.0 bits per character anyway (at most log2 16 = 4, ~3.7 typically). A hex
+//!     token of 32–128 digits is a `high_entropy` secret only when a secret's name
+//!     (`secret`, `private`, `password`, `token`, `api key`, `access key`, `credential`,
+//!     `signing key`) precedes it within 48 bytes on its line;
+//!   * tokens whose base64 decoding is printable text (encoded content, which the
+//!     injection detector rescans, not a key) or starts like a common file format
+//!     (PNG, JPEG, GIF, PDF, ZIP, gzip, RIFF: a small inline image);
+//!   * tokens over 512 characters (inline images and other data blobs);
+//!   * anything already found as another kind.
+
+use super::{classify_decoded, decode_base64, resolve_overlaps, tick, Decoded, Finding, Kind};
+
+/// Every secret in `text`, sorted by start and non-overlapping.
+pub fn find(text: &str) -> Vec<Finding> {
+    let mut found = Vec::new();
+    private_keys(text, &mut found);
+    jwts(text, &mut found);
+    for spec in PREFIXED {
+        prefixed(text, spec, &mut found);
+    }
+    high_entropy(text.as_bytes(), &mut found);
+    resolve_overlaps(found)
+}
+
+fn at(b: &[u8], i: usize) -> u8 {
+    b.get(i).copied().unwrap_or(0)
+}
+
+fn before(b: &[u8], i: usize) -> u8 {
+    i.checked_sub(1).map_or(0, |p| at(b, p))
+}
+
+fn key_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+fn upper_digit(c: u8) -> bool {
+    c.is_ascii_uppercase() || c.is_ascii_digit()
+}
+
+fn alnum(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+fn word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn slack_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'-'
+}
+
+/// A credential recognised by its prefix.
+struct Prefixed {
+    prefix: &'static str,
+    kind: Kind,
+    /// The body's alphabet; the byte before the prefix must not be in it.
+    body: fn(u8) -> bool,
+    /// Body length bounds, inclusive.
+    min: usize,
+    max: usize,
+}
+
+const PREFIXED: &[Prefixed] = &[
+    Prefixed {
+        prefix: "sk-ant-",
+        kind: Kind::AnthropicKey,
+        body: key_char,
+        min: 20,
+        max: 512,
+    },
+    Prefixed {
+        prefix: "sk-",
+        kind: Kind::OpenaiKey,
+        body: key_char,
+        min: 20,
+        max: 512,
+    },
+    Prefixed {
+        prefix: "AKIA",
+        kind: Kind::AwsAccessKey,
+        body: upper_digit,
+        min: 16,
+        max: 16,
+    },
+    Prefixed {
+        prefix: "ASIA",
+        kind: Kind::AwsAccessKey,
+        body: upper_digit,
+        min: 16,
+        max: 16,
+    },
+    Prefixed {
+        prefix: "ghp_",
+        kind: Kind::GithubToken,
+        body: alnum,
+        min: 36,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "gho_",
+        kind: Kind::GithubToken,
+        body: alnum,
+        min: 36,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "ghu_",
+        kind: Kind::GithubToken,
+        body: alnum,
+        min: 36,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "ghs_",
+        kind: Kind::GithubToken,
+        body: alnum,
+        min: 36,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "ghr_",
+        kind: Kind::GithubToken,
+        body: alnum,
+        min: 36,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "github_pat_",
+        kind: Kind::GithubToken,
+        body: word,
+        min: 82,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "xoxa-",
+        kind: Kind::SlackToken,
+        body: slack_char,
+        min: 10,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "xoxb-",
+        kind: Kind::SlackToken,
+        body: slack_char,
+        min: 10,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "xoxp-",
+        kind: Kind::SlackToken,
+        body: slack_char,
+        min: 10,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "xoxr-",
+        kind: Kind::SlackToken,
+        body: slack_char,
+        min: 10,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "xoxs-",
+        kind: Kind::SlackToken,
+        body: slack_char,
+        min: 10,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "AIza",
+        kind: Kind::GoogleApiKey,
+        body: key_char,
+        min: 35,
+        max: 35,
+    },
+];
+
+fn prefixed(text: &str, spec: &Prefixed, out: &mut Vec<Finding>) {
+    let b = text.as_bytes();
+    // The boundary test uses the wider of the prefix's and the body's alphabets, so
+    // `my_ghp_…` or `xsk-…` is not a token start.
+    let boundary = |c: u8| !(spec.body)(c) && !key_char(c);
+    for (start, _) in text.match_indices(spec.prefix) {
+        tick(spec.prefix.len());
+        if !boundary(before(b, start)) {
+            continue;
+        }
+        if spec.kind == Kind::OpenaiKey
+            && text.get(start..).is_some_and(|t| t.starts_with("sk-ant-"))
+        {
+            continue;
+        }
+        let body = start + spec.prefix.len();
+        let mut end = body;
+        while end - body <= spec.max && (spec.body)(at(b, end)) {
+            tick(1);
+            end += 1;
+        }
+        let len = end - body;
+        if (spec.min..=spec.max).contains(&len) && !(spec.body)(at(b, end)) {
+            out.push(Finding::new(spec.kind, start, end));
+        }
+    }
+}
+
+fn b64url(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+fn jwts(text: &str, out: &mut Vec<Finding>) {
+    let b = text.as_bytes();
+    for (start, _) in text.match_indices("eyJ") {
+        tick(3);
+        let prev = before(b, start);
+        if b64url(prev) || prev == b'.' {
+            continue;
+        }
+        let seg1_end = run(b, start, b64url);
+        if at(b, seg1_end) != b'.' {
+            continue;
+        }
+        let seg2 = seg1_end + 1;
+        let seg2_end = run(b, seg2, b64url);
+        if seg2_end - seg2 < 2 || at(b, seg2_end) != b'.' {
+            continue;
+        }
+        let end = run(b, seg2_end + 1, b64url);
+        let json = |from: usize, to: usize| {
+            let head = b.get(from..to.min(from + 16)).unwrap_or_default();
+            let decoded = decode_base64(head.iter().copied());
+            let first = decoded.iter().find(|c| !c.is_ascii_whitespace());
+            first == Some(&b'{') && decoded.iter().all(|c| (0x20..0x7F).contains(c))
+        };
+        if json(start, seg1_end) && json(seg2, seg2_end) {
+            out.push(Finding::new(Kind::Jwt, start, end));
+        }
+    }
+}
+
+fn run(b: &[u8], from: usize, class: fn(u8) -> bool) -> usize {
+    let mut end = from;
+    while class(at(b, end)) {
+        tick(1);
+        end += 1;
+    }
+    end
+}
+
+fn private_keys(text: &str, out: &mut Vec<Finding>) {
+    const BEGIN: &str = "-----BEGIN ";
+    let mut cursor = 0usize;
+    while let Some(found) = text.get(cursor..).and_then(|rest| rest.find(BEGIN)) {
+        let start = cursor + found;
+        tick(found + BEGIN.len());
+        let label_start = start + BEGIN.len();
+        let rest = text.get(label_start..).unwrap_or_default();
+        let label_len = rest
+            .bytes()
+            .take(48)
+            .take_while(|&c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b' ')
+            .count();
+        let label = rest.get(..label_len).unwrap_or_default();
+        let is_key = label.ends_with("PRIVATE KEY") || label.ends_with("PRIVATE KEY BLOCK");
+        if !is_key
+            || !rest
+                .get(label_len..)
+                .is_some_and(|r| r.starts_with("-----"))
+        {
+            cursor = label_start;
+            continue;
+        }
+        let body = label_start + label_len + 5;
+        let end_marker = format!("-----END {label}-----");
+        match text.get(body..).and_then(|r| r.find(&end_marker)) {
+            Some(offset) => {
+                tick(offset);
+                let end = body + offset + end_marker.len();
+                out.push(Finding::new(Kind::PrivateKey, start, end));
+                cursor = end;
+            }
+            None => {
+                // A truncated key still leaks: redact to the end, and stop here.
+                tick(text.len().saturating_sub(body));
+                out.push(Finding::new(Kind::PrivateKey, start, text.len()));
+                return;
+            }
+        }
+    }
+}
+
+fn token_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-')
+}
+
+fn high_entropy(b: &[u8], out: &mut Vec<Finding>) {
+    let mut i = 0usize;
+    while i < b.len() {
+        tick(1);
+        if !token_char(at(b, i)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = run(b, start, token_char);
+        // `=` only as trailing padding: `key=value` is two tokens.
+        while at(b, end) == b'=' {
+            tick(1);
+            end += 1;
+        }
+        if let Some(token) = b.get(start..end) {
+            if looks_random(token) || hex_secret(b, start, token) {
+                out.push(Finding::new(Kind::HighEntropy, start, end));
+            }
+        }
+        i = end;
+    }
+}
+
+/// The `high_entropy` test of one token (see the module documentation).
+pub fn looks_random(token: &[u8]) -> bool {
+    if !(32..=512).contains(&token.len()) {
+        return false;
+    }
+    let has_digit = token.iter().any(u8::is_ascii_digit);
+    let has_alpha = token.iter().any(u8::is_ascii_alphabetic);
+    let hex_only = token.iter().all(|&c| c.is_ascii_hexdigit() || c == b'-');
+    if !has_digit || !has_alpha || hex_only {
+        return false;
+    }
+    if class_changes(token).saturating_mul(4) < token.len().saturating_sub(1) {
+        return false;
+    }
+    if entropy_bits(token) < 4.0 || wordy(token) {
+        return false;
+    }
+    // Encoded text or an encoded file (an inline image) is content, not a credential.
+    let body = token.iter().copied().take_while(|&c| c != b'=');
+    let decoded = decode_base64(body);
+    classify_decoded(&decoded) == Decoded::Binary && !file_magic(&decoded)
+}
+
+/// Names that, shortly before a hex token on the same line, make it a credential.
+const SECRET_NAMES: &[&[u8]] = &[
+    b"secret",
+    b"private",
+    b"password",
+    b"passwd",
+    b"token",
+    b"api key",
+    b"api_key",
+    b"apikey",
+    b"api-key",
+    b"access key",
+    b"access_key",
+    b"credential",
+    b"signing key",
+    b"signing_key",
+];
+
+/// A hex-only token of 32–128 digits (mixing digits and letters) named as a secret
+/// within the 48 bytes before it on its line: `"secret_key": "094a…"`, `API key is 9b1d…`.
+/// Without such a name a hex string is taken for a hash or an id.
+fn hex_secret(b: &[u8], start: usize, token: &[u8]) -> bool {
+    let shape = (32..=128).contains(&token.len())
+        && token.iter().all(u8::is_ascii_hexdigit)
+        && token.iter().any(u8::is_ascii_digit)
+        && token.iter().any(u8::is_ascii_alphabetic);
+    if !shape {
+        return false;
+    }
+    let window = b.get(start.saturating_sub(48)..start).unwrap_or_default();
+    let line = match window.iter().rposition(|&c| c == b'\n') {
+        Some(nl) => window.get(nl + 1..).unwrap_or_default(),
+        None => window,
+    };
+    tick(line.len() * SECRET_NAMES.len());
+    SECRET_NAMES.iter().any(|name| {
+        line.windows(name.len())
+            .any(|w| w.eq_ignore_ascii_case(name))
+    })
+}
+
+/// The first bytes of common binary file formats (PNG, JPEG, GIF, PDF, ZIP, gzip, WebP).
+fn file_magic(bytes: &[u8]) -> bool {
+    const MAGIC: &[&[u8]] = &[
+        b"\x89PNG",
+        b"\xFF\xD8\xFF",
+        b"GIF8",
+        b"%PDF",
+        b"PK\x03\x04",
+        b"\x1F\x8B",
+        b"RIFF",
+    ];
+    MAGIC.iter().any(|m| bytes.starts_with(m))
+}
+
+/// Made of words: at least 60% of the letters lie in camelCase segments (an optional
+/// capital and lower-case letters, or a run of capitals) of 3+ letters of which at least
+/// 30% are vowels. Random strings break into short, vowel-poor segments.
+fn wordy(token: &[u8]) -> bool {
+    let (mut letters, mut in_words) = (0usize, 0usize);
+    let (mut len, mut vowels) = (0usize, 0usize);
+    let mut prev = 0u8;
+    let mut close = |len: &mut usize, vowels: &mut usize| {
+        if *len >= 3 && *vowels * 10 >= *len * 3 {
+            in_words += *len;
+        }
+        *len = 0;
+        *vowels = 0;
+    };
+    for &c in token {
+        tick(1);
+        if !c.is_ascii_alphabetic() {
+            close(&mut len, &mut vowels);
+        } else {
+            // A capital after a lower-case letter starts a new segment.
+            if c.is_ascii_uppercase() && prev.is_ascii_lowercase() {
+                close(&mut len, &mut vowels);
+            }
+            letters += 1;
+            len += 1;
+            if matches!(
+                c.to_ascii_lowercase(),
+                b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+            ) {
+                vowels += 1;
+            }
+        }
+        prev = c;
+    }
+    close(&mut len, &mut vowels);
+    letters > 0 && in_words * 10 >= letters * 6
+}
+
+fn class_of(c: u8) -> u8 {
+    if c.is_ascii_lowercase() {
+        0
+    } else if c.is_ascii_uppercase() {
+        1
+    } else if c.is_ascii_digit() {
+        2
+    } else {
+        3
+    }
+}
+
+fn class_changes(token: &[u8]) -> usize {
+    token
+        .windows(2)
+        .filter(|w| match w {
+            [a, b] => class_of(*a) != class_of(*b),
+            _ => false,
+        })
+        .count()
+}
+
+/// Shannon entropy of the token's bytes, in bits per byte.
+pub fn entropy_bits(token: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for &c in token {
+        tick(1);
+        if let Some(n) = counts.get_mut(usize::from(c)) {
+            *n += 1;
+        }
+    }
+    let len = token.len() as f64;
+    if token.is_empty() {
+        return 0.0;
+    }
+    counts
+        .iter()
+        .filter(|&&n| n > 0)
+        .map(|&n| {
+            let p = f64::from(n) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
