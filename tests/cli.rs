@@ -205,7 +205,7 @@ fn validate_accepts_the_policies_and_reports_the_embedded_version() {
     assert_eq!(
         run.stdout,
         format!(
-            "`policies` is valid: {policies} policies in 2 files, {models} models, version {} \
+            "`policies` is valid: {policies} policies in 3 files, {models} models, version {} \
              (content hash {})\n",
             version_of(embedded::CONTENT_HASH),
             embedded::CONTENT_HASH
@@ -333,7 +333,7 @@ fn test_runs_every_repository_case_and_passes() {
     assert_eq!(lines.len(), count + 2, "{}", run.stdout);
     assert!(lines[0].starts_with(&format!("testing `{}`, ", repo("policies"))));
     assert!(lines[0].ends_with(&format!(
-        ", with 4 case files from `{}`",
+        ", with 5 case files from `{}`",
         repo("tests/policy_cases")
     )));
     assert!(lines[1..=count].iter().all(|l| l.starts_with("PASS ")));
@@ -342,7 +342,7 @@ fn test_runs_every_repository_case_and_passes() {
         "PASS team_access.json: embeddings outside the acme org are denied by default: deny by default",
         "PASS errors.json: a model outside the catalog is unknown: route error unknown_model",
         "PASS errors.json: a chat request without a model: call error: `model` is required",
-        "PASS tier_limits.json: a free caller breaking three tier rules at once hears of all three: deny by free-tier-no-premium-models, free-tier-no-tools, free-tier-output-cap",
+        "PASS tier_limits.json: a free caller breaking four tier rules at once hears of all four: deny by free-tier-cost-cap, free-tier-no-premium-models, free-tier-no-tools, free-tier-output-cap",
     ] {
         assert!(lines.contains(&expected), "{expected}\n{}", run.stdout);
     }
@@ -489,7 +489,14 @@ fn bundle_keygen_sign_verify_round_trip() {
     assert_eq!(bundle.content_hash, embedded::CONTENT_HASH);
     assert!(bundle.signature.is_none());
     let names: Vec<&str> = bundle.policies.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["policies/access.cedar", "policies/limits.cedar"]);
+    assert_eq!(
+        names,
+        [
+            "policies/access.cedar",
+            "policies/governance.cedar",
+            "policies/limits.cedar"
+        ]
+    );
     // RFC 3339 UTC, to the second: 2026-05-01T09:30:00Z.
     let created = bundle.created_at.as_bytes();
     assert_eq!(created.len(), 20, "{}", bundle.created_at);
@@ -720,8 +727,9 @@ fn verify_refuses_unsigned_unknown_key_tampered_text_and_tampered_version() {
     let good: Value = serde_json::from_str(&dir.read("good.json")).unwrap();
 
     let mut text = good.clone();
-    let policy_text = text["policies"][1]["text"].as_str().unwrap().to_owned();
-    text["policies"][1]["text"] = json!(policy_text.replace("\"suspended\"", "\"banned\""));
+    // policies[2] is limits.cedar (files are sorted by name).
+    let policy_text = text["policies"][2]["text"].as_str().unwrap().to_owned();
+    text["policies"][2]["text"] = json!(policy_text.replace("\"suspended\"", "\"banned\""));
     dir.write("text.json", &text.to_string());
     let run = verify("text.json");
     assert_eq!(run.code, 1);
@@ -742,7 +750,8 @@ fn verify_refuses_unsigned_unknown_key_tampered_text_and_tampered_version() {
 
     // Signed by a trusted key, hash intact, but a policy fails the schema.
     let mut broken = dir.bundle("good.json");
-    broken.policies[1].text = broken.policies[1]
+    // policies[2] is limits.cedar (files are sorted by name).
+    broken.policies[2].text = broken.policies[2]
         .text
         .replace("principal.tier == \"pro\"", "principal.tierr == \"pro\"");
     let mut broken = SignedBundle::from_source(&broken.source(), 5, &broken.created_at);

@@ -91,6 +91,7 @@ fn decision_json(decision: &Decision) -> serde_json::Map<String, Value> {
         keys,
         BTreeSet::from([
             "action",
+            "assessment",
             "decision",
             "errors",
             "eval_us",
@@ -130,6 +131,30 @@ fn decision_json(decision: &Decision) -> serde_json::Map<String, Value> {
     assert!(object["action"].is_string());
     assert!(object["model"].is_string());
     assert!(object["eval_us"].is_u64());
+    let assessment = object["assessment"].as_object().unwrap();
+    let keys: BTreeSet<&str> = assessment.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from([
+            "estimated_cost_micro_usd",
+            "estimated_input_tokens",
+            "injection_families",
+            "injection_score",
+            "largest_input_tokens",
+            "max_output_tokens",
+            "pii_kinds",
+            "secret_kinds",
+        ])
+    );
+    for counter in [
+        "estimated_cost_micro_usd",
+        "estimated_input_tokens",
+        "injection_score",
+        "largest_input_tokens",
+        "max_output_tokens",
+    ] {
+        assert!(assessment[counter].is_u64(), "{counter}");
+    }
     object
 }
 
@@ -209,7 +234,14 @@ fn a_deny_serialises_with_its_forbids() {
         .iter()
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["embargoed-regions", "free-tier-output-cap"]);
+    assert_eq!(
+        ids,
+        [
+            "embargoed-regions",
+            "free-tier-cost-cap",
+            "free-tier-output-cap"
+        ]
+    );
     assert!(!decision.is_allowed());
 }
 
@@ -759,4 +791,42 @@ fn an_empty_policy_id_is_refused() {
             other => panic!("{text}: {other:?}"),
         }
     }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_assessment_reports_cost_and_detector_kinds_never_text() {
+    let bundle = embedded::load().unwrap();
+    let principal = Principal {
+        user: "priya".to_owned(),
+        team: "platform".to_owned(),
+        org: "acme".to_owned(),
+        roles: vec![],
+        tier: Tier::Enterprise,
+    };
+    let body = json!({
+        "model": "gpt-4o-mini",
+        "max_tokens": 1000,
+        "messages": [{ "role": "user", "content": "Mail jane.doe@example.com the key AKIAIOSFODNN7EXAMPLE" }]
+    });
+    let call = LlmCall::parse(Endpoint::ChatCompletions, body.to_string().as_bytes()).unwrap();
+    let route = bundle.route(&call).unwrap();
+    let decision = bundle.decide(
+        "dec_x".to_owned(),
+        &principal,
+        &call,
+        route,
+        &RequestFacts::default(),
+        &|| 0.0,
+    );
+    let assessment = &decision.assessment;
+    assert_eq!(assessment.max_output_tokens, 1000);
+    assert_eq!(assessment.pii_kinds, ["email"]);
+    assert_eq!(assessment.secret_kinds, ["aws_access_key"]);
+    // gpt-4o-mini: $0.15 in, $0.60 out per million tokens, so micro-USD = tokens × price.
+    let expected = (assessment.estimated_input_tokens as f64 * 0.15 + 1000.0 * 0.6).ceil() as u64;
+    assert_eq!(assessment.estimated_cost_micro_usd, expected);
+    assert_eq!(decision.policy_ids(), ["no-secrets-upstream"]);
+    let text = serde_json::to_string(&decision).unwrap();
+    assert!(!text.contains("AKIAIOSFODNN7EXAMPLE") && !text.contains("jane.doe"));
 }

@@ -32,6 +32,10 @@ const CASE_FILES: &[(&str, &str)] = &[
         include_str!("policy_cases/tier_limits.json"),
     ),
     (
+        "governance.json",
+        include_str!("policy_cases/governance.json"),
+    ),
+    (
         "guard_rails.json",
         include_str!("policy_cases/guard_rails.json"),
     ),

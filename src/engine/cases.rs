@@ -190,7 +190,7 @@ pub enum Actual {
         kind: &'static str,
         message: String,
     },
-    Decision(Decision),
+    Decision(Box<Decision>),
 }
 
 impl fmt::Display for Actual {
@@ -291,14 +291,14 @@ pub fn run_case(bundle: &PolicyBundle, case: &Case) -> CaseResult {
             let facts = RequestFacts {
                 country: case.country.clone(),
             };
-            Actual::Decision(bundle.decide(
+            Actual::Decision(Box::new(bundle.decide(
                 CASE_DECISION_ID.to_owned(),
                 &case.principal,
                 &call,
                 route,
                 &facts,
                 &|| 0.0,
-            ))
+            )))
         }
     };
     let problems = compare(bundle, case, endpoint, &call, expected, &actual);

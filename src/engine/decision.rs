@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::bundle::{CedarTypes, PolicyBundle};
 use super::call::LlmCall;
 use super::catalog::{ModelInfo, Provider};
+use super::detect;
 use super::principal::Principal;
 
 /// A call resolved to the catalog model that will serve it.
@@ -77,8 +78,51 @@ pub struct Decision {
     pub principal: String,
     pub action: &'static str,
     pub model: String,
+    /// What the gateway worked out about the call and gave Cedar as context.
+    pub assessment: Assessment,
     /// Evaluation time in microseconds, by the caller's clock.
     pub eval_us: u64,
+}
+
+/// The facts about a call the gateway computes before asking Cedar: size, worst-case
+/// cost, and what the detectors found (kinds only: never the matched text).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    pub estimated_input_tokens: u64,
+    pub largest_input_tokens: u64,
+    /// The caller's cap, or the model's own output limit when the caller set none.
+    pub max_output_tokens: u64,
+    /// Input estimate × input price + max output × output price, in millionths of a USD.
+    pub estimated_cost_micro_usd: u64,
+    pub injection_score: u8,
+    pub injection_families: Vec<&'static str>,
+    pub pii_kinds: Vec<&'static str>,
+    pub secret_kinds: Vec<&'static str>,
+}
+
+impl Assessment {
+    pub fn of(call: &LlmCall, model: &ModelInfo) -> Self {
+        let estimated_input_tokens = call.estimated_input_tokens();
+        let max_output_tokens = call
+            .max_output_tokens
+            .unwrap_or(u64::from(model.max_output_tokens));
+        // Prices are USD per million tokens, so tokens × price is micro-USD.
+        let prices = &model.usd_per_million_tokens;
+        let cost =
+            estimated_input_tokens as f64 * prices.input + max_output_tokens as f64 * prices.output;
+        let detections = detect::scan_call(call);
+        Self {
+            estimated_input_tokens,
+            largest_input_tokens: call.largest_input_tokens(),
+            max_output_tokens,
+            // `as` saturates: a huge cost becomes u64::MAX, never wraps.
+            estimated_cost_micro_usd: cost.ceil() as u64,
+            injection_score: detections.injection_score,
+            pii_kinds: detections.pii_kinds(),
+            secret_kinds: detections.secret_kinds(),
+            injection_families: detections.injection_families,
+        }
+    }
 }
 
 impl Decision {
@@ -131,7 +175,8 @@ impl PolicyBundle {
         now_us: &dyn Fn() -> f64,
     ) -> Decision {
         let started = now_us();
-        let outcome = self.evaluate(principal, call, route, facts);
+        let assessment = Assessment::of(call, route.model);
+        let outcome = self.evaluate(principal, call, route, &assessment, facts);
         let eval_us = (now_us() - started).max(0.0) as u64;
 
         let (decision, reason, policies, errors) = match outcome {
@@ -153,6 +198,7 @@ impl PolicyBundle {
             principal: principal.user.clone(),
             action: call.endpoint.action(),
             model: route.model_id.to_owned(),
+            assessment,
             eval_us,
         }
     }
@@ -162,6 +208,7 @@ impl PolicyBundle {
         principal: &Principal,
         call: &LlmCall,
         route: Route<'_>,
+        assessment: &Assessment,
         facts: &RequestFacts,
     ) -> Result<Outcome, String> {
         let types = self.types();
@@ -181,7 +228,7 @@ impl PolicyBundle {
             Some(self.schema()),
         )
         .map_err(|e| format!("entities: {e}"))?;
-        let context = Context::from_pairs(context_pairs(call, route, facts))
+        let context = Context::from_pairs(context_pairs(call, assessment, facts))
             .map_err(|e| format!("context: {e}"))?;
         let request = Request::new(
             principal_uid,
@@ -294,32 +341,53 @@ fn principal_entities(types: &CedarTypes, principal: &Principal) -> Result<Vec<E
 /// The schema's `RequestFacts`. Counts are clamped into Cedar's `Long` range.
 fn context_pairs(
     call: &LlmCall,
-    route: Route<'_>,
+    assessment: &Assessment,
     facts: &RequestFacts,
 ) -> Vec<(String, RestrictedExpression)> {
     let long = |n: u64| RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX));
-    let max_output = call
-        .max_output_tokens
-        .unwrap_or(u64::from(route.model.max_output_tokens));
+    let strings = |names: &[&'static str]| {
+        RestrictedExpression::new_set(
+            names
+                .iter()
+                .map(|n| RestrictedExpression::new_string((*n).to_owned())),
+        )
+    };
     let mut pairs = vec![
         (
             "stream".to_owned(),
             RestrictedExpression::new_bool(call.stream),
         ),
-        ("max_output_tokens".to_owned(), long(max_output)),
+        (
+            "max_output_tokens".to_owned(),
+            long(assessment.max_output_tokens),
+        ),
         (
             "estimated_input_tokens".to_owned(),
-            long(call.estimated_input_tokens()),
+            long(assessment.estimated_input_tokens),
         ),
         (
             "largest_input_tokens".to_owned(),
-            long(call.largest_input_tokens()),
+            long(assessment.largest_input_tokens),
         ),
         (
             "tools_present".to_owned(),
             RestrictedExpression::new_bool(call.tools_present),
         ),
         ("message_count".to_owned(), long(call.message_count)),
+        (
+            "estimated_cost_micro_usd".to_owned(),
+            long(assessment.estimated_cost_micro_usd),
+        ),
+        (
+            "injection_score".to_owned(),
+            long(u64::from(assessment.injection_score)),
+        ),
+        (
+            "injection_families".to_owned(),
+            strings(&assessment.injection_families),
+        ),
+        ("pii_kinds".to_owned(), strings(&assessment.pii_kinds)),
+        ("secret_kinds".to_owned(), strings(&assessment.secret_kinds)),
     ];
     if let Some(country) = &facts.country {
         pairs.push((
