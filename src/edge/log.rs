@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::engine::decision::Assessment;
 use crate::engine::{Decision, Endpoint, Principal};
 
 use super::reply::Failure;
@@ -32,6 +33,9 @@ pub struct DecisionLog {
     policy_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     eval_us: Option<u64>,
+    /// Token, cost and detector facts: kinds and scores only, never matched text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assessment: Option<Assessment>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
 }
@@ -53,6 +57,7 @@ impl DecisionLog {
             policies: None,
             policy_version: None,
             eval_us: None,
+            assessment: None,
             error: None,
         }
     }
@@ -73,6 +78,7 @@ impl DecisionLog {
         self.policies = Some(decision.policies.iter().map(|p| p.id.clone()).collect());
         self.policy_version = Some(decision.policy_version.clone());
         self.eval_us = Some(decision.eval_us);
+        self.assessment = Some(decision.assessment.clone());
     }
 
     pub fn decided(&self) -> Option<(&'static str, &str, &str)> {

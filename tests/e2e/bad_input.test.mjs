@@ -221,6 +221,8 @@ describe("decision log", () => {
     assert.equal(entry.status, 403);
     assert.match(entry.policy_version, /^sha256:/);
     assert.equal(typeof entry.latency_ms, "number");
+    assert.equal(entry.assessment.max_output_tokens, 256);
+    assert.deepEqual(entry.assessment.secret_kinds, []);
 
     const lines = gateway.logs.filter((l) => l.includes(decisionId));
     assert.equal(lines.length, 1, "exactly one line for the request");

@@ -90,7 +90,8 @@ describe("live policy updates", () => {
     assert.equal(swapped.policy.signed_by, "test-ops");
     assert.equal(swapped.policy.content_hash, v1.content_hash);
     assert.equal(swapped.policy.pinned, false);
-    assert.equal(swapped.policy.policy_count, 13);
+    const embeddedCount = source.policies.reduce((n, f) => n + (f.text.match(/@id\(/g) ?? []).length, 0);
+    assert.equal(swapped.policy.policy_count, embeddedCount + 1, "the embedded policies plus the marketing one");
 
     const { status: code, decision } = await olgaDecision();
     assert.equal(code, 200);
