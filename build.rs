@@ -15,6 +15,10 @@
 mod catalog;
 
 #[allow(dead_code)]
+#[path = "src/engine/obligations.rs"]
+mod obligations;
+
+#[allow(dead_code)]
 #[path = "src/engine/bundle.rs"]
 mod bundle;
 

@@ -97,6 +97,7 @@ fn decision_json(decision: &Decision) -> serde_json::Map<String, Value> {
             "eval_us",
             "id",
             "model",
+            "obligations",
             "policies",
             "policy_version",
             "principal",
@@ -131,6 +132,10 @@ fn decision_json(decision: &Decision) -> serde_json::Map<String, Value> {
     assert!(object["action"].is_string());
     assert!(object["model"].is_string());
     assert!(object["eval_us"].is_u64());
+    assert!(object["obligations"].is_array());
+    if object["decision"] == "deny" {
+        assert_eq!(object["obligations"], json!([]), "a deny carries no obligations");
+    }
     let assessment = object["assessment"].as_object().unwrap();
     let keys: BTreeSet<&str> = assessment.keys().map(String::as_str).collect();
     assert_eq!(
@@ -829,4 +834,82 @@ fn the_assessment_reports_cost_and_detector_kinds_never_text() {
     assert_eq!(decision.policy_ids(), ["no-secrets-upstream"]);
     let text = serde_json::to_string(&decision).unwrap();
     assert!(!text.contains("AKIAIOSFODNN7EXAMPLE") && !text.contains("jane.doe"));
+}
+
+fn support_call(body: Value) -> (Decision, LlmCall) {
+    let bundle = embedded::load().unwrap();
+    let principal = Principal {
+        user: "sam".to_owned(),
+        team: "support".to_owned(),
+        org: "acme".to_owned(),
+        roles: vec![],
+        tier: Tier::Free,
+    };
+    let call = LlmCall::parse(Endpoint::Messages, body.to_string().as_bytes()).unwrap();
+    let route = bundle.route(&call).unwrap();
+    let decision = bundle.decide(
+        "dec_x".to_owned(),
+        &principal,
+        &call,
+        route,
+        &RequestFacts::default(),
+        &|| 0.0,
+    );
+    (decision, call)
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_permit_with_an_obligation_caps_the_forwarded_output_tokens() {
+    let (decision, mut call) = support_call(json!({
+        "model": "claude-3-5-haiku",
+        "max_tokens": 900,
+        "messages": [{ "role": "user", "content": "hi" }]
+    }));
+    assert_eq!(decision.policy_ids(), ["support-model-allowlist"]);
+    assert_eq!(
+        serde_json::to_value(&decision.obligations).unwrap(),
+        json!([{ "kind": "cap_output_tokens", "max": 512 }])
+    );
+    assert!(call.cap_output_tokens(512));
+    let body: Value = serde_json::from_slice(&call.upstream_body("up").unwrap()).unwrap();
+    assert_eq!(body["max_tokens"], 512);
+    // A smaller request is left as it is.
+    assert!(!call.cap_output_tokens(600));
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn obligation_annotations_are_validated_when_a_bundle_loads() {
+    for (text, message) in [
+        (
+            "@id(\"a\")\n@reason(\"r\")\n@obligation_cap_output_tokens(\"zero\")\npermit (principal, action, resource);",
+            "needs a positive integer",
+        ),
+        (
+            "@id(\"a\")\n@reason(\"r\")\n@obligation_redact_everything(\"yes\")\npermit (principal, action, resource);",
+            "unknown obligation",
+        ),
+        (
+            "@id(\"a\")\n@reason(\"r\")\n@obligation_cap_output_tokens(\"5\")\nforbid (principal, action, resource);",
+            "only meaningful on a permit",
+        ),
+    ] {
+        let embedded = embedded::source();
+        let source = BundleSource {
+            schema: embedded.schema,
+            policy_files: vec![PolicyFile {
+                name: "policies/o.cedar",
+                text,
+            }],
+            catalog: embedded.catalog,
+        };
+        match PolicyBundle::load(&source, Validation::Strict) {
+            Err(BundleError::Obligation { file, id, message: got }) => {
+                assert_eq!((file.as_str(), id.as_str()), ("policies/o.cedar", "a"));
+                assert!(got.contains(message), "{got}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::engine::decision::Assessment;
+use crate::engine::obligations::Obligation;
 use crate::engine::{Decision, Endpoint, Principal};
 
 use super::reply::Failure;
@@ -37,6 +38,8 @@ pub struct DecisionLog {
     #[serde(skip_serializing_if = "Option::is_none")]
     assessment: Option<Assessment>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    obligations: Option<Vec<Obligation>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
 }
 
@@ -58,6 +61,7 @@ impl DecisionLog {
             policy_version: None,
             eval_us: None,
             assessment: None,
+            obligations: None,
             error: None,
         }
     }
@@ -79,6 +83,7 @@ impl DecisionLog {
         self.policy_version = Some(decision.policy_version.clone());
         self.eval_us = Some(decision.eval_us);
         self.assessment = Some(decision.assessment.clone());
+        self.obligations = Some(decision.obligations.clone());
     }
 
     pub fn decided(&self) -> Option<(&'static str, &str, &str)> {

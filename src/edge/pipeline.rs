@@ -7,6 +7,7 @@
 use worker::{Context, Env, Request, Response};
 
 use crate::engine::decision::random_decision_id;
+use crate::engine::obligations::Obligation;
 use crate::engine::{Endpoint, LlmCall, RequestFacts, RouteError};
 
 use super::config::{Config, Upstream, KV_BINDING};
@@ -82,7 +83,15 @@ async fn life(
         return Err(Failure::denied(decision));
     }
 
-    // Forward with the provider key only the gateway holds, and relay the answer.
+    // Apply what the deciding permits require, then forward with the provider key only
+    // the gateway holds, and relay the answer.
+    for obligation in &decision.obligations {
+        match *obligation {
+            Obligation::CapOutputTokens { max } => {
+                call.cap_output_tokens(max);
+            }
+        }
+    }
     let provider = route.model.provider;
     let upstream_config = Upstream::for_provider(env, provider).ok_or_else(|| {
         internal(format!(

@@ -18,6 +18,7 @@ use cedar_policy::{
 use sha2::{Digest, Sha256};
 
 use super::catalog::{Catalog, CatalogError, ModelInfo, Provider};
+use super::obligations;
 
 /// The entity types the schema (policies/schema.cedarschema) declares, parsed once.
 #[derive(Debug, Clone)]
@@ -97,6 +98,12 @@ pub enum BundleError {
         file: String,
         annotation: &'static str,
         position: usize,
+    },
+    #[error("{file}: policy `{id}`: {message}")]
+    Obligation {
+        file: String,
+        id: String,
+        message: String,
     },
     #[error("{file}: policy id `{id}` is used twice")]
     DuplicateId { file: String, id: String },
@@ -270,6 +277,11 @@ fn parse_policy_files(
             let annotation = |key| policy.annotation(key).filter(|v| !v.trim().is_empty());
             let id = annotation(ID_ANNOTATION).ok_or(missing(ID_ANNOTATION))?;
             annotation(REASON_ANNOTATION).ok_or(missing(REASON_ANNOTATION))?;
+            obligations::of_policy(policy).map_err(|message| BundleError::Obligation {
+                file: file.name.to_owned(),
+                id: id.to_owned(),
+                message,
+            })?;
             let id = PolicyId::new(id);
             let duplicate = || BundleError::DuplicateId {
                 file: file.name.to_owned(),

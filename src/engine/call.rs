@@ -256,6 +256,26 @@ impl LlmCall {
         }
     }
 
+    /// Lowers (or sets) the output-token limit the call asks for. Returns whether the
+    /// body changed. Embeddings have no output to cap.
+    pub fn cap_output_tokens(&mut self, max: u64) -> bool {
+        let field = match self.endpoint {
+            Endpoint::Embeddings => return false,
+            Endpoint::Messages => "max_tokens",
+            // Keep the caller's field: `max_completion_tokens` supersedes `max_tokens`.
+            Endpoint::ChatCompletions if self.body.contains_key("max_completion_tokens") => {
+                "max_completion_tokens"
+            }
+            Endpoint::ChatCompletions => "max_tokens",
+        };
+        if self.max_output_tokens.is_some_and(|asked| asked <= max) {
+            return false;
+        }
+        self.body.insert(field.to_owned(), Value::from(max));
+        self.max_output_tokens = Some(max);
+        true
+    }
+
     /// The caller's JSON, unknown fields included.
     pub fn body(&self) -> &Map<String, Value> {
         &self.body

@@ -14,6 +14,7 @@ use super::bundle::{CedarTypes, PolicyBundle};
 use super::call::LlmCall;
 use super::catalog::{ModelInfo, Provider};
 use super::detect;
+use super::obligations::{self, Obligation};
 use super::principal::Principal;
 
 /// A call resolved to the catalog model that will serve it.
@@ -80,6 +81,8 @@ pub struct Decision {
     pub model: String,
     /// What the gateway worked out about the call and gave Cedar as context.
     pub assessment: Assessment,
+    /// What the deciding permits require of an allowed call (applied before forwarding).
+    pub obligations: Vec<Obligation>,
     /// Evaluation time in microseconds, by the caller's clock.
     pub eval_us: u64,
 }
@@ -188,6 +191,10 @@ impl PolicyBundle {
                 vec![error],
             ),
         };
+        let obligations = match decision {
+            Verdict::Allow => self.obligations_of(&policies),
+            Verdict::Deny => Vec::new(),
+        };
         Decision {
             id: decision_id,
             decision,
@@ -199,8 +206,19 @@ impl PolicyBundle {
             action: call.endpoint.action(),
             model: route.model_id.to_owned(),
             assessment,
+            obligations,
             eval_us,
         }
+    }
+
+    /// The merged obligations of the deciding permits (validated when the bundle loaded).
+    fn obligations_of(&self, deciding: &[DecidingPolicy]) -> Vec<Obligation> {
+        obligations::merge(
+            deciding
+                .iter()
+                .filter_map(|p| self.policies().policy(&PolicyId::new(&p.id)))
+                .flat_map(|policy| obligations::of_policy(policy).unwrap_or_default()),
+        )
     }
 
     fn evaluate(

@@ -9,6 +9,7 @@ pub mod decision;
 pub mod detect;
 pub mod embedded;
 pub mod keys;
+pub mod obligations;
 pub mod principal;
 pub mod signed;
 pub mod tokens;

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { startGateway, KEYS, post, chat } from "./harness.mjs";
+import { startGateway, eventually, KEYS, post, chat } from "./harness.mjs";
 import { OPENAI_KEY, ANTHROPIC_KEY } from "./mock_provider.mjs";
 
 let gateway;
@@ -128,5 +128,25 @@ describe("Anthropic messages", () => {
     assert.equal(response.status, 200);
     await response.text();
     assert.equal(gateway.mock.last().headers["anthropic-version"], "2023-06-01");
+  });
+});
+
+describe("obligations", () => {
+  test("a permit's output-token cap is applied to the forwarded request and logged", async () => {
+    const { response } = await anthropic(KEYS.sam)
+      .messages.create({ model: "claude-3-5-haiku", max_tokens: 900, messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    assert.equal(response.headers.get("x-policy-decision"), "allow");
+    assert.equal(gateway.mock.last().body.max_tokens, 512, "capped by support-model-allowlist");
+    const id = response.headers.get("x-policy-decision-id");
+    const entry = await eventually(() => gateway.decisionLogs().find((e) => e.decision_id === id), { what: "the log line" });
+    assert.deepEqual(entry.obligations, [{ kind: "cap_output_tokens", max: 512 }]);
+  });
+
+  test("a call already under the cap is forwarded unchanged", async () => {
+    const response = await post(gateway, "/v1/chat/completions", chat("gpt-4o-mini", { max_tokens: 100 }), { key: KEYS.sam });
+    assert.equal(response.status, 200);
+    await response.text();
+    assert.equal(gateway.mock.last().body.max_tokens, 100);
   });
 });
