@@ -134,7 +134,11 @@ fn decision_json(decision: &Decision) -> serde_json::Map<String, Value> {
     assert!(object["eval_us"].is_u64());
     assert!(object["obligations"].is_array());
     if object["decision"] == "deny" {
-        assert_eq!(object["obligations"], json!([]), "a deny carries no obligations");
+        assert_eq!(
+            object["obligations"],
+            json!([]),
+            "a deny carries no obligations"
+        );
     }
     let assessment = object["assessment"].as_object().unwrap();
     let keys: BTreeSet<&str> = assessment.keys().map(String::as_str).collect();
