@@ -8,6 +8,11 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "../../diagnostics.rs"]
+mod diagnostics;
+#[cfg(not(target_arch = "wasm32"))]
+use llm_policy_gateway::engine::bundle::BundleError;
+#[cfg(not(target_arch = "wasm32"))]
 mod commands;
 #[cfg(not(target_arch = "wasm32"))]
 mod diff;

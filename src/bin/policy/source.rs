@@ -8,7 +8,6 @@ use llm_policy_gateway::engine::bundle::{
     content_hash, BundleError, BundleSource, PolicyBundle, PolicyFile, Validation,
 };
 use llm_policy_gateway::engine::signed::{SignedBundle, DEFAULT_MAX_BUNDLE_BYTES};
-use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::files::{io_message, read_bytes, read_text};
 
@@ -106,7 +105,7 @@ impl DirSource {
                 .find(|f| f.name == name)
                 .map_or_else(|| name.to_owned(), |f| f.path.display().to_string())
         };
-        report(
+        crate::diagnostics::report(
             error,
             &self.dir.join(SCHEMA_FILE).display().to_string(),
             &self.dir.join(CATALOG_FILE).display().to_string(),
@@ -149,64 +148,10 @@ pub fn load_bundle(
 /// A bundle's load error, naming the bundle and the part of it at fault.
 pub fn report_in_bundle(path: &Path, error: &BundleError) -> String {
     let bundle = path.display().to_string();
-    report(
+    crate::diagnostics::report(
         error,
         &format!("{bundle} (schema)"),
         &format!("{bundle} (catalog)"),
         &|name: &str| format!("{bundle} ({name})"),
     )
-}
-
-/// The error with Cedar's own diagnostic (source snippet, label, help) where it has one,
-/// rendered as `build.rs` renders it: miette's graphical handler, without colour.
-fn report(
-    error: &BundleError,
-    schema: &str,
-    catalog: &str,
-    file: &dyn Fn(&str) -> String,
-) -> String {
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor());
-    let render = |diagnostic: &dyn miette::Diagnostic| {
-        let mut text = String::new();
-        match handler.render_report(&mut text, diagnostic) {
-            Ok(()) => text,
-            Err(_) => diagnostic.to_string(),
-        }
-    };
-    // Errors whose message starts with the file's name in the bundle: name the real file.
-    let renamed = |name: &str| {
-        let message = error.to_string();
-        let rest = message
-            .strip_prefix(&format!("{name}: "))
-            .unwrap_or(&message)
-            .to_owned();
-        format!("{}: {rest}", file(name))
-    };
-    match error {
-        BundleError::Schema(e) => {
-            format!("{schema}: schema does not parse\n{}", render(e.as_ref()))
-        }
-        BundleError::PolicyParse { file: name, errors } => format!(
-            "{}: policies do not parse\n{}",
-            file(name),
-            render(errors.as_ref())
-        ),
-        BundleError::Invalid(invalid) => invalid
-            .iter()
-            .map(|e| {
-                format!(
-                    "{}: fails schema validation\n{}",
-                    file(&e.file),
-                    render(&e.error)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        BundleError::Template { file: name, .. }
-        | BundleError::MissingAnnotation { file: name, .. }
-        | BundleError::DuplicateId { file: name, .. } => renamed(name),
-        BundleError::Catalog(e) => format!("{catalog}: {e}"),
-        BundleError::CatalogEntity { .. } => format!("{catalog}: {error}"),
-        other => other.to_string(),
-    }
 }
