@@ -17,7 +17,7 @@
 import autocannon from "autocannon";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -194,6 +194,7 @@ async function check(server) {
 
 // --- the run ------------------------------------------------------------------------
 const began = Date.now();
+const loadBefore = loadavg()[0];
 const targets = {};
 const servers = [];
 for (const name of only) {
@@ -298,6 +299,7 @@ const result = {
   date: new Date().toISOString(),
   mode: quick ? "quick" : "full",
   seconds_total: round((Date.now() - began) / 1000, 1),
+  loadavg_1m: { start: round(loadBefore, 2), end: round(loadavg()[0], 2) },
   config: {
     ...CONFIG,
     loads: LOADS,
