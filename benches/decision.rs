@@ -1,171 +1,236 @@
-//! What one decision costs natively, from the request's JSON bytes to a Decision:
-//! parse and normalise, detectors, Cedar request, authorize — for prompts of 1, 4 and
-//! 32 KiB with the embedded policy set. Beside it, the floor: Cedar's `is_authorized`
-//! alone on a prebuilt request, and the detectors alone on 1 KiB to 256 KiB.
+//! What one decision costs natively (issue 5, item 1), and the memory a large policy set
+//! takes (item 4).
 //!
-//! Run: `cargo bench --bench decision` (figures recorded in BENCHMARKS.md).
+//! * `full_decision/<n>_policies/<prompt bytes>`: the full pipeline from the request's JSON
+//!   bytes to a `Decision` (parse and normalise, route, detectors, Cedar request,
+//!   authorize) for prompts of 1, 4 and 32 KiB, against generated policy sets of 10, 100
+//!   and 1,000 policies (`bench/policy_sets/generate.rs`), loaded through the engine's
+//!   bundle loader with strict validation, as a published bundle is.
+//! * `cedar_floor/<n>_policies`: Cedar's `is_authorized` alone on the same request,
+//!   prebuilt once.
+//! * `detectors_scan_text/<bytes>`: the detectors alone on 1 KiB to 256 KiB of prose.
+//!
+//! Criterion runs first (means with confidence intervals, in `target/criterion/`); then a
+//! percentile pass times every decision on its own (`Instant` around each call), in
+//! several rounds interleaved over the combinations, and writes
+//! `target/bench-results/native.json` (`$BENCH_RESULTS_DIR` overrides the directory).
+//! Nothing here ever fails on a speed: targets are reported, never asserted.
+//!
+//! `BENCH_QUICK=1` (CI smoke): short criterion times, 4 KiB prompts only, fewer rounds.
+//! `BENCH_SKIP_CRITERION=1`: the percentile pass and the JSON only.
+//! `BENCH_DUMP_SETS=<dir>`: also writes each generated set's files to `<dir>/<n>/`.
+//! Run: `bench/run_native.sh [--quick]`, or `cargo bench --bench decision`.
+//!
+//! ## native.json (schema `llm-policy-gateway/bench-native/v1`)
+//!
+//! Times are microseconds (floats); `p50_us`/`p99_us`/`mean_us` are the medians over the
+//! rounds of each round's percentile (or mean), `n` the decisions timed over all rounds.
+//!
+//! ```text
+//! {
+//!   "schema": "llm-policy-gateway/bench-native/v1",
+//!   "mode": "full" | "quick",
+//!   "unix_time": 1764000000,
+//!   "machine": { "os", "arch", "cpus", "cpu_model" },
+//!   "profile": "bench",               // cargo profile (see [profile.bench] in Cargo.toml)
+//!   "request": { "principal", "team", "org", "tier", "model", "action", "country" },
+//!   "policy_sets": [ { "policies", "files", "policy_bytes", "load_ms",
+//!                      "decision": "allow", "deciding_policies": ["…"] } ],
+//!   "full_decision": [ { "policies", "prompt_bytes", "body_bytes", "p50_us", "p99_us",
+//!                        "mean_us", "min_us", "n", "rounds", "round_p50_us": [..],
+//!                        "floor_p50_us", "ratio_to_floor" } ],   // ratio = p50 / floor p50
+//!   "cedar_floor": [ { "policies", "p50_us", "p99_us", "mean_us", "min_us", "n", "rounds",
+//!                      "round_p50_us": [..] } ],
+//!   "detectors": [ { "bytes", "p50_us", "p99_us", "mean_us", "min_us", "n", "rounds",
+//!                    "round_p50_us": [..] } ],
+//!   "memory": { "policies": 1000, "policy_bytes", "rss_before_load_bytes",
+//!               "rss_after_load_bytes", "rss_delta_bytes" },
+//!   "targets": [ { "name", "target", "measured", "met" } ]
+//! }
+//! ```
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[cfg(not(target_arch = "wasm32"))]
+#[allow(dead_code)]
+#[path = "../bench/policy_sets/generate.rs"]
+mod generate;
+
+#[cfg(not(target_arch = "wasm32"))]
+#[allow(dead_code)]
+#[path = "../bench/policy_sets/workload.rs"]
+mod workload;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use std::collections::{HashMap, HashSet};
     use std::hint::black_box;
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-    use cedar_policy::{Authorizer, Context, Entities, Entity, Request, RestrictedExpression};
+    use cedar_policy::Authorizer;
     use criterion::{BenchmarkId, Criterion, Throughput};
-    use llm_policy_gateway::engine::bundle::CedarTypes;
-    use llm_policy_gateway::engine::{
-        detect, embedded, Endpoint, LlmCall, Principal, RequestFacts, Tier,
-    };
+    use llm_policy_gateway::engine::{detect, PolicyBundle};
+    use serde_json::{json, Value};
 
-    const SIZES: [usize; 3] = [1024, 4096, 32 * 1024];
+    use super::generate::{self, GeneratedSet};
+    use super::workload::{self, Prebuilt};
 
-    /// Realistic prose (no PII, no secrets) of about `bytes` bytes.
-    fn prose(bytes: usize) -> String {
-        const SENTENCE: &str = "The quarterly report shows steady growth in the northern region, \
-            while support tickets about delayed shipments fell by a fifth after the new \
-            warehouse opened. ";
-        SENTENCE
-            .repeat(bytes / SENTENCE.len() + 1)
-            .chars()
-            .take(bytes)
+    /// What a run measures and for how long.
+    struct Plan {
+        quick: bool,
+        prompt_sizes: Vec<usize>,
+        detector_sizes: Vec<usize>,
+        rounds: usize,
+        /// Time spent timing one combination in one round.
+        round_time: Duration,
+        warm_up: Duration,
+        measurement: Duration,
+    }
+
+    impl Plan {
+        fn from_env() -> Self {
+            let quick = std::env::var_os("BENCH_QUICK").is_some_and(|v| v != "0");
+            if quick {
+                Self {
+                    quick,
+                    prompt_sizes: vec![4096],
+                    detector_sizes: vec![4096],
+                    rounds: 3,
+                    round_time: Duration::from_millis(150),
+                    warm_up: Duration::from_millis(200),
+                    measurement: Duration::from_millis(600),
+                }
+            } else {
+                Self {
+                    quick,
+                    prompt_sizes: workload::PROMPT_SIZES.to_vec(),
+                    detector_sizes: vec![1024, 32 * 1024, 256 * 1024],
+                    rounds: 5,
+                    round_time: Duration::from_millis(500),
+                    warm_up: Duration::from_millis(700),
+                    measurement: Duration::from_secs(2),
+                }
+            }
+        }
+    }
+
+    /// A generated set, loaded, with the benchmark request checked against it.
+    struct Loaded {
+        set: GeneratedSet,
+        bundle: PolicyBundle,
+        load_ms: f64,
+        deciding: Vec<String>,
+        floor: Prebuilt,
+    }
+
+    fn load_sets() -> Vec<Loaded> {
+        let principal = workload::principal();
+        let facts = workload::facts();
+        let probe = workload::chat_body(4096);
+        generate::SIZES
+            .iter()
+            .map(|&n| {
+                let set = generate::generate(n).unwrap_or_else(|e| panic!("{n} policies: {e}"));
+                if let Some(dir) = std::env::var_os("BENCH_DUMP_SETS") {
+                    dump(&PathBuf::from(dir).join(n.to_string()), &set);
+                }
+                // The load time: median of three strict loads.
+                let mut times = Vec::new();
+                let mut bundle = None;
+                for _ in 0..3 {
+                    let started = Instant::now();
+                    let loaded = set.load().unwrap_or_else(|e| panic!("{n} policies: {e}"));
+                    times.push(started.elapsed().as_secs_f64() * 1e3);
+                    bundle = Some(loaded);
+                }
+                times.sort_by(f64::total_cmp);
+                let bundle = bundle.expect("loaded");
+                assert_eq!(bundle.policy_count(), n, "policy count");
+
+                let decision = workload::decide(&bundle, &principal, &facts, &probe)
+                    .unwrap_or_else(|e| panic!("{n} policies: {e}"));
+                assert!(
+                    decision.is_allowed() && decision.errors.is_empty(),
+                    "{n} policies: the benchmark request must be allowed: {decision:?}"
+                );
+                let mut deciding: Vec<String> =
+                    decision.policy_ids().into_iter().map(str::to_owned).collect();
+                deciding.sort();
+                let json = workload::cedar_request_json(&bundle, &principal, &facts, &probe)
+                    .unwrap_or_else(|e| panic!("{n} policies: {e}"));
+                let floor = Prebuilt::from_json(&bundle, &json)
+                    .unwrap_or_else(|e| panic!("{n} policies: {e}"));
+                assert_eq!(
+                    floor.explain(&bundle),
+                    (true, deciding.clone()),
+                    "{n} policies: the prebuilt request must decide as the pipeline does"
+                );
+                eprintln!(
+                    "policy set {n}: {} files, {} bytes, strict load {:.1} ms, allow by {deciding:?}",
+                    set.files.len(),
+                    set.policy_bytes(),
+                    times[1]
+                );
+                Loaded {
+                    load_ms: times[1],
+                    set,
+                    bundle,
+                    deciding,
+                    floor,
+                }
+            })
             .collect()
     }
 
-    fn chat_body(prompt_bytes: usize) -> Vec<u8> {
-        serde_json::to_vec(&serde_json::json!({
-            "model": "gpt-4o-mini",
-            "max_tokens": 512,
-            "temperature": 0.2,
-            "messages": [
-                { "role": "system", "content": "You are a concise analyst." },
-                { "role": "user", "content": prose(prompt_bytes) }
-            ]
-        }))
-        .unwrap_or_default()
-    }
-
-    fn alice() -> Principal {
-        Principal {
-            user: "alice".to_owned(),
-            team: "research".to_owned(),
-            org: "acme".to_owned(),
-            roles: vec!["developer".to_owned()],
-            tier: Tier::Pro,
+    /// Writes a set's files under `dir`, to read what the generator makes.
+    fn dump(dir: &std::path::Path, set: &GeneratedSet) {
+        for (name, text) in &set.files {
+            let path = dir.join(name);
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&path, text));
+            if let Err(e) = written {
+                eprintln!("could not write {}: {e}", path.display());
+            }
         }
     }
 
-    pub fn full_decision(c: &mut Criterion) {
-        let Ok(bundle) = embedded::load() else { return };
-        let principal = alice();
-        let facts = RequestFacts {
-            country: Some("US".to_owned()),
-        };
-        let mut group = c.benchmark_group("full_decision");
-        for size in SIZES {
-            let body = chat_body(size);
-            group.throughput(Throughput::Bytes(body.len() as u64));
-            group.bench_with_input(BenchmarkId::from_parameter(size), &body, |b, body| {
-                b.iter(|| {
-                    let Ok(call) = LlmCall::parse(Endpoint::ChatCompletions, black_box(body))
-                    else {
-                        return None;
-                    };
-                    let route = bundle.route(&call).ok()?;
-                    let decision =
-                        bundle.decide(String::new(), &principal, &call, route, &facts, &|| 0.0);
-                    Some(decision.is_allowed())
-                })
+    fn criterion_benches(c: &mut Criterion, plan: &Plan, sets: &[Loaded]) {
+        let principal = workload::principal();
+        let facts = workload::facts();
+        for loaded in sets {
+            let n = loaded.bundle.policy_count();
+            let mut group = c.benchmark_group(format!("full_decision/{n}_policies"));
+            for &size in &plan.prompt_sizes {
+                let body = workload::chat_body(size);
+                group.throughput(Throughput::Bytes(body.len() as u64));
+                group.bench_with_input(BenchmarkId::from_parameter(size), &body, |b, body| {
+                    b.iter(|| {
+                        workload::decide(&loaded.bundle, &principal, &facts, black_box(body))
+                            .map(|d| d.is_allowed())
+                    })
+                });
+            }
+            group.finish();
+        }
+        let authorizer = Authorizer::new();
+        let mut group = c.benchmark_group("cedar_floor");
+        for loaded in sets {
+            let n = loaded.bundle.policy_count();
+            group.bench_function(format!("{n}_policies"), |b| {
+                b.iter(|| black_box(&loaded.floor).authorize(&authorizer, &loaded.bundle))
             });
         }
         group.finish();
-    }
-
-    /// Cedar alone: the same request the gateway would build, prebuilt once.
-    pub fn cedar_floor(c: &mut Criterion) {
-        let Ok(bundle) = embedded::load() else { return };
-        let types = bundle.types();
-        let user = CedarTypes::uid(&types.user, "alice");
-        let team = CedarTypes::uid(&types.team, "research");
-        let org = CedarTypes::uid(&types.org, "acme");
-        let Some(model) = bundle.model_entity("gpt-4o-mini").cloned() else {
-            return;
-        };
-        let Some(provider) = bundle
-            .model("gpt-4o-mini")
-            .and_then(|m| bundle.provider_entity(m.provider))
-            .cloned()
-        else {
-            return;
-        };
-        let attrs = HashMap::from([
-            (
-                "roles".to_owned(),
-                RestrictedExpression::new_set([RestrictedExpression::new_string(
-                    "developer".to_owned(),
-                )]),
-            ),
-            (
-                "tier".to_owned(),
-                RestrictedExpression::new_string("pro".to_owned()),
-            ),
-        ]);
-        let Ok(user_entity) = Entity::new(
-            user.clone(),
-            attrs,
-            HashSet::from([team.clone(), org.clone()]),
-        ) else {
-            return;
-        };
-        let entities = Entities::from_entities(
-            [
-                user_entity,
-                Entity::new_no_attrs(team, HashSet::from([org.clone()])),
-                Entity::new_no_attrs(org, HashSet::new()),
-                model.clone(),
-                provider,
-            ],
-            Some(bundle.schema()),
-        );
-        let long = RestrictedExpression::new_long;
-        let empty = || RestrictedExpression::new_set([]);
-        let context = Context::from_pairs([
-            ("stream".to_owned(), RestrictedExpression::new_bool(false)),
-            ("max_output_tokens".to_owned(), long(512)),
-            ("estimated_input_tokens".to_owned(), long(1100)),
-            ("largest_input_tokens".to_owned(), long(1100)),
-            (
-                "tools_present".to_owned(),
-                RestrictedExpression::new_bool(false),
-            ),
-            ("message_count".to_owned(), long(2)),
-            ("estimated_cost_micro_usd".to_owned(), long(472)),
-            ("injection_score".to_owned(), long(0)),
-            ("injection_families".to_owned(), empty()),
-            ("pii_kinds".to_owned(), empty()),
-            ("secret_kinds".to_owned(), empty()),
-            (
-                "country".to_owned(),
-                RestrictedExpression::new_string("US".to_owned()),
-            ),
-        ]);
-        let (Ok(entities), Ok(context)) = (entities, context) else {
-            return;
-        };
-        let action = CedarTypes::uid(&types.action, "chat.completion");
-        let Ok(request) = Request::new(user, action, model.uid(), context, Some(bundle.schema()))
-        else {
-            return;
-        };
-        let authorizer = Authorizer::new();
-        c.bench_function("cedar_is_authorized_floor", |b| {
-            b.iter(|| authorizer.is_authorized(black_box(&request), bundle.policies(), &entities))
-        });
-    }
-
-    pub fn detectors(c: &mut Criterion) {
         let mut group = c.benchmark_group("detectors_scan_text");
-        for size in [1024, 32 * 1024, 256 * 1024] {
-            let text = prose(size);
+        for &size in &plan.detector_sizes {
+            let text = workload::prose(size);
             group.throughput(Throughput::Bytes(size as u64));
             group.bench_with_input(BenchmarkId::from_parameter(size), &text, |b, text| {
                 b.iter(|| detect::scan_text(black_box(text)))
@@ -173,17 +238,284 @@ mod native {
         }
         group.finish();
     }
+
+    /// Per-call samples of one combination over all rounds.
+    #[derive(Default)]
+    struct Samples {
+        rounds: Vec<Vec<u64>>,
+    }
+
+    impl Samples {
+        /// Times `f` call by call for about `budget`, after a short warm-up.
+        fn round(&mut self, budget: Duration, mut f: impl FnMut() -> bool) {
+            let warm = Instant::now();
+            while warm.elapsed() < budget / 10 {
+                black_box(f());
+            }
+            let mut times = Vec::with_capacity(4096);
+            let started = Instant::now();
+            while started.elapsed() < budget || times.len() < 20 {
+                let t = Instant::now();
+                black_box(f());
+                times.push(t.elapsed().as_nanos() as u64);
+            }
+            times.sort_unstable();
+            self.rounds.push(times);
+        }
+
+        fn summary(&self) -> Value {
+            let us = |ns: f64| (ns / 10.0).round() / 100.0;
+            let pct = |v: &[u64], q: f64| {
+                let i = ((v.len() as f64 - 1.0) * q).round() as usize;
+                v[i.min(v.len() - 1)] as f64
+            };
+            let median = |mut v: Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let p50s: Vec<f64> = self.rounds.iter().map(|r| pct(r, 0.5)).collect();
+            let p99s = self.rounds.iter().map(|r| pct(r, 0.99)).collect();
+            let means = self
+                .rounds
+                .iter()
+                .map(|r| r.iter().sum::<u64>() as f64 / r.len() as f64)
+                .collect();
+            let min = self.rounds.iter().map(|r| r[0]).min().unwrap_or(0);
+            json!({
+                "p50_us": us(median(p50s.clone())),
+                "p99_us": us(median(p99s)),
+                "mean_us": us(median(means)),
+                "min_us": us(min as f64),
+                "n": self.rounds.iter().map(Vec::len).sum::<usize>(),
+                "rounds": self.rounds.len(),
+                "round_p50_us": p50s.into_iter().map(us).collect::<Vec<_>>(),
+            })
+        }
+    }
+
+    fn field(v: &Value, key: &str) -> f64 {
+        v.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
+    }
+
+    fn percentiles(plan: &Plan, sets: &[Loaded]) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
+        let principal = workload::principal();
+        let facts = workload::facts();
+        let authorizer = Authorizer::new();
+        let bodies: Vec<Vec<u8>> = plan
+            .prompt_sizes
+            .iter()
+            .map(|&s| workload::chat_body(s))
+            .collect();
+        let texts: Vec<String> = plan
+            .detector_sizes
+            .iter()
+            .map(|&s| workload::prose(s))
+            .collect();
+        let mut full: Vec<Vec<Samples>> = sets
+            .iter()
+            .map(|_| bodies.iter().map(|_| Samples::default()).collect())
+            .collect();
+        let mut floor: Vec<Samples> = sets.iter().map(|_| Samples::default()).collect();
+        let mut detectors: Vec<Samples> = texts.iter().map(|_| Samples::default()).collect();
+        // Rounds interleave the combinations, so slow drift on a shared VM spreads evenly.
+        for round in 0..plan.rounds {
+            eprintln!("percentile round {}/{}", round + 1, plan.rounds);
+            for (s, loaded) in sets.iter().enumerate() {
+                for (b, body) in bodies.iter().enumerate() {
+                    full[s][b].round(plan.round_time, || {
+                        workload::decide(&loaded.bundle, &principal, &facts, body)
+                            .is_ok_and(|d| d.is_allowed())
+                    });
+                }
+                floor[s].round(plan.round_time, || {
+                    loaded.floor.authorize(&authorizer, &loaded.bundle)
+                });
+            }
+            for (t, text) in texts.iter().enumerate() {
+                detectors[t].round(plan.round_time, || {
+                    detect::scan_text(text).injection_score < 100
+                });
+            }
+        }
+
+        let mut full_out = Vec::new();
+        let mut floor_out = Vec::new();
+        for (s, loaded) in sets.iter().enumerate() {
+            let n = loaded.bundle.policy_count();
+            let mut f = floor[s].summary();
+            f["policies"] = json!(n);
+            let floor_p50 = field(&f, "p50_us");
+            for (b, body) in bodies.iter().enumerate() {
+                let mut v = full[s][b].summary();
+                v["policies"] = json!(n);
+                v["prompt_bytes"] = json!(plan.prompt_sizes[b]);
+                v["body_bytes"] = json!(body.len());
+                v["floor_p50_us"] = json!(floor_p50);
+                v["ratio_to_floor"] =
+                    json!((field(&v, "p50_us") / floor_p50 * 100.0).round() / 100.0);
+                full_out.push(v);
+            }
+            floor_out.push(f);
+        }
+        let detectors_out = detectors
+            .iter()
+            .zip(&plan.detector_sizes)
+            .map(|(d, &bytes)| {
+                let mut v = d.summary();
+                v["bytes"] = json!(bytes);
+                v
+            })
+            .collect();
+        (full_out, floor_out, detectors_out)
+    }
+
+    /// Resident set size from /proc (Linux); None elsewhere.
+    fn rss_bytes() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    }
+
+    /// RSS before and after loading the 1,000-policy set, measured first, in a fresh
+    /// process, so earlier allocations do not hide the growth.
+    fn memory() -> Value {
+        let set = generate::generate(1000).unwrap_or_else(|e| panic!("{e}"));
+        let before = rss_bytes();
+        let bundle = set.load().unwrap_or_else(|e| panic!("{e}"));
+        let after = rss_bytes();
+        let value = json!({
+            "policies": bundle.policy_count(),
+            "policy_bytes": set.policy_bytes(),
+            "rss_before_load_bytes": before,
+            "rss_after_load_bytes": after,
+            "rss_delta_bytes": before.zip(after).map(|(b, a)| a.saturating_sub(b)),
+        });
+        drop(bundle);
+        value
+    }
+
+    fn machine() -> Value {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        });
+        json!({
+            "os": std::env::consts::OS,
+            "arch": std::env::consts::ARCH,
+            "cpus": std::thread::available_parallelism().map(|n| n.get()).ok(),
+            "cpu_model": cpu_model,
+        })
+    }
+
+    fn results_dir() -> PathBuf {
+        std::env::var_os("BENCH_RESULTS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-results")
+            })
+    }
+
+    pub fn main() {
+        let plan = Plan::from_env();
+        let memory = memory();
+        let sets = load_sets();
+
+        if std::env::var_os("BENCH_SKIP_CRITERION").is_none() {
+            let mut criterion = Criterion::default()
+                .warm_up_time(plan.warm_up)
+                .measurement_time(plan.measurement)
+                .sample_size(if plan.quick { 20 } else { 50 })
+                .configure_from_args();
+            criterion_benches(&mut criterion, &plan, &sets);
+            criterion.final_summary();
+        }
+
+        let (full, floor, detectors) = percentiles(&plan, &sets);
+        let principal = workload::principal();
+        let target_p50 = full
+            .iter()
+            .find(|v| v["policies"] == json!(100) && v["prompt_bytes"] == json!(4096))
+            .map(|v| field(v, "p50_us"));
+        let report = json!({
+            "schema": "llm-policy-gateway/bench-native/v1",
+            "mode": if plan.quick { "quick" } else { "full" },
+            "unix_time": SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            "machine": machine(),
+            "profile": "bench",
+            "request": {
+                "principal": principal.user,
+                "team": principal.team,
+                "org": principal.org,
+                "tier": principal.tier.id(),
+                "model": workload::MODEL,
+                "action": workload::ENDPOINT.action(),
+                "country": workload::facts().country,
+            },
+            "policy_sets": sets.iter().map(|l| json!({
+                "policies": l.bundle.policy_count(),
+                "files": l.set.files.len(),
+                "policy_bytes": l.set.policy_bytes(),
+                "load_ms": (l.load_ms * 100.0).round() / 100.0,
+                "decision": "allow",
+                "deciding_policies": l.deciding,
+            })).collect::<Vec<_>>(),
+            "full_decision": full,
+            "cedar_floor": floor,
+            "detectors": detectors,
+            "memory": memory,
+            "targets": [{
+                "name": "full decision p50, 100 policies, 4 KiB prompt (µs)",
+                "target": 20.0,
+                "measured": target_p50,
+                "met": target_p50.map(|p| p <= 20.0),
+            }],
+        });
+
+        let dir = results_dir();
+        let path = dir.join("native.json");
+        let written = std::fs::create_dir_all(&dir).and_then(|()| {
+            std::fs::write(
+                &path,
+                serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+            )
+        });
+        match written {
+            Ok(()) => eprintln!("wrote {}", path.display()),
+            Err(e) => eprintln!("could not write {}: {e}", path.display()),
+        }
+        print_table(&report);
+    }
+
+    fn print_table(report: &Value) {
+        println!("\npolicies  prompt   p50 µs    p99 µs   mean µs  floor p50  ×floor");
+        for v in report["full_decision"].as_array().into_iter().flatten() {
+            println!(
+                "{:>8}  {:>6}  {:>8.1}  {:>8.1}  {:>8.1}  {:>9.2}  {:>6.1}",
+                v["policies"].as_u64().unwrap_or(0),
+                v["prompt_bytes"].as_u64().unwrap_or(0),
+                field(v, "p50_us"),
+                field(v, "p99_us"),
+                field(v, "mean_us"),
+                field(v, "floor_p50_us"),
+                field(v, "ratio_to_floor"),
+            );
+        }
+        let m = &report["memory"];
+        println!(
+            "memory: RSS +{} KiB after a strict load of {} policies",
+            m["rss_delta_bytes"].as_u64().unwrap_or(0) / 1024,
+            m["policies"]
+        );
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-criterion::criterion_group!(
-    benches,
-    native::full_decision,
-    native::cedar_floor,
-    native::detectors
-);
-#[cfg(not(target_arch = "wasm32"))]
-criterion::criterion_main!(benches);
+fn main() {
+    native::main();
+}
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
