@@ -15,6 +15,15 @@
 mod catalog;
 
 #[allow(dead_code)]
+#[path = "src/engine/detect/kind.rs"]
+pub mod kind;
+
+/// Mirrors the crate's `engine::detect` path for `obligations.rs`.
+mod detect {
+    pub use super::kind;
+}
+
+#[allow(dead_code)]
 #[path = "src/engine/obligations.rs"]
 mod obligations;
 

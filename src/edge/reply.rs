@@ -1,10 +1,11 @@
 //! Every answer the gateway writes itself: errors in the caller's provider format (so the
 //! official SDKs raise their usual exceptions), status JSON, and the policy headers.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{Headers, Response, ResponseBuilder};
 
 use crate::engine::catalog::Provider;
+use crate::engine::guard::provider_error;
 use crate::engine::Decision;
 
 pub const DECISION_HEADER: &str = "x-policy-decision";
@@ -94,34 +95,23 @@ impl Failure {
 
     /// The body in the caller's provider format, with the decision inside when there is one.
     pub fn body(&self, format: Provider) -> Value {
+        let mut body = provider_error(
+            format,
+            self.kind.type_name(),
+            self.code,
+            &self.message,
+            self.param,
+        );
         let decision = self
             .decision
             .as_deref()
             .map(|d| serde_json::to_value(d).unwrap_or(Value::Null));
-        match format {
-            Provider::Openai => {
-                let mut error = json!({
-                    "message": self.message,
-                    "type": self.kind.type_name(),
-                    "param": self.param,
-                    "code": self.code,
-                });
-                if let (Some(decision), Some(map)) = (decision, error.as_object_mut()) {
-                    map.insert("decision".to_owned(), decision);
-                }
-                json!({ "error": error })
-            }
-            Provider::Anthropic => {
-                let mut error = json!({
-                    "type": self.kind.type_name(),
-                    "message": self.message,
-                });
-                if let (Some(decision), Some(map)) = (decision, error.as_object_mut()) {
-                    map.insert("decision".to_owned(), decision);
-                }
-                json!({ "type": "error", "error": error })
+        if let (Some(decision), Some(error)) = (decision, body.get_mut("error")) {
+            if let Some(error) = error.as_object_mut() {
+                error.insert("decision".to_owned(), decision);
             }
         }
+        body
     }
 
     pub fn into_response(self, format: Provider) -> Response {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::catalog::Provider;
+use super::detect::{self, KindCounts, KindSet};
 use super::tokens;
 
 /// The API endpoints the gateway serves; each maps to one Cedar action.
@@ -227,6 +228,70 @@ impl LlmCall {
         }
     }
 
+    /// The same walk as [`LlmCall::visit_text`], in the same order, with each text
+    /// mutable (for redaction). Keep the two in step: a test checks they visit alike.
+    pub fn visit_text_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        match self.endpoint {
+            Endpoint::ChatCompletions | Endpoint::Messages => {
+                if let Some(system) = self.body.get_mut("system") {
+                    visit_content_mut(system, visit);
+                }
+                for message in array_mut(&mut self.body, "messages") {
+                    if let Some(content) = message.get_mut("content") {
+                        visit_content_mut(content, visit);
+                    }
+                    for call in message
+                        .get_mut("tool_calls")
+                        .and_then(Value::as_array_mut)
+                        .into_iter()
+                        .flatten()
+                    {
+                        if let Some(args) = call.pointer_mut("/function/arguments") {
+                            visit_strings_mut(args, visit);
+                        }
+                    }
+                    if let Some(args) = message.pointer_mut("/function_call/arguments") {
+                        visit_strings_mut(args, visit);
+                    }
+                }
+                for field in ["tools", "functions"] {
+                    for tool in array_mut(&mut self.body, field) {
+                        visit_strings_mut(tool, visit);
+                    }
+                }
+            }
+            Endpoint::Embeddings => match self.body.get_mut("input") {
+                Some(Value::String(s)) => visit(s),
+                Some(Value::Array(items)) => {
+                    for item in items {
+                        if let Value::String(s) = item {
+                            visit(s);
+                        }
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+
+    /// Replaces every finding of `kinds` in every text the caller sent with a typed
+    /// placeholder (`[REDACTED:email]`), and counts what it replaced.
+    pub fn redact(&mut self, kinds: KindSet) -> KindCounts {
+        let mut counts = KindCounts::new();
+        if kinds.is_empty() {
+            return counts;
+        }
+        self.visit_text_mut(&mut |text| {
+            if let Some((redacted, found)) = detect::redact_kinds(text, kinds) {
+                *text = redacted;
+                for finding in found {
+                    *counts.entry(finding.kind.name()).or_insert(0) += 1;
+                }
+            }
+        });
+        counts
+    }
+
     /// Estimated input tokens: text through the estimator plus pre-tokenised inputs.
     pub fn estimated_input_tokens(&self) -> u64 {
         let mut total = self.pretokenized;
@@ -296,6 +361,16 @@ fn invalid(field: &'static str, expected: &'static str) -> CallError {
 fn array<'a>(body: &'a Map<String, Value>, field: &str) -> impl Iterator<Item = &'a Value> {
     body.get(field)
         .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+fn array_mut<'a>(
+    body: &'a mut Map<String, Value>,
+    field: &str,
+) -> impl Iterator<Item = &'a mut Value> {
+    body.get_mut(field)
+        .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
 }
@@ -387,6 +462,46 @@ fn visit_strings(value: &Value, visit: &mut dyn FnMut(&str)) {
         Value::String(s) => visit(s),
         Value::Array(items) => items.iter().for_each(|v| visit_strings(v, visit)),
         Value::Object(map) => map.values().for_each(|v| visit_strings(v, visit)),
+        _ => {}
+    }
+}
+
+/// [`visit_content`], mutably.
+fn visit_content_mut(content: &mut Value, visit: &mut dyn FnMut(&mut String)) {
+    match content {
+        Value::String(s) => visit(s),
+        Value::Array(blocks) => {
+            for block in blocks {
+                match block.get("type").and_then(Value::as_str) {
+                    Some("text") | None => {
+                        if let Some(Value::String(text)) = block.get_mut("text") {
+                            visit(text);
+                        }
+                    }
+                    Some("tool_result") => {
+                        if let Some(inner) = block.get_mut("content") {
+                            visit_content_mut(inner, visit);
+                        }
+                    }
+                    Some("tool_use") => {
+                        if let Some(input) = block.get_mut("input") {
+                            visit_strings_mut(input, visit);
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`visit_strings`], mutably.
+fn visit_strings_mut(value: &mut Value, visit: &mut dyn FnMut(&mut String)) {
+    match value {
+        Value::String(s) => visit(s),
+        Value::Array(items) => items.iter_mut().for_each(|v| visit_strings_mut(v, visit)),
+        Value::Object(map) => map.values_mut().for_each(|v| visit_strings_mut(v, visit)),
         _ => {}
     }
 }

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod decision;
 pub mod detect;
 pub mod embedded;
+pub mod guard;
 pub mod keys;
 pub mod obligations;
 pub mod principal;

@@ -30,6 +30,7 @@
 //! can check linear scaling without timing anything: see [`work_counter`].
 
 pub mod injection;
+pub mod kind;
 pub mod normalize;
 #[rustfmt::skip]
 mod patterns;
@@ -43,85 +44,8 @@ use serde::Serialize;
 use super::call::LlmCall;
 
 pub use injection::{Family, Injection};
+pub use kind::{Kind, KindSet};
 pub use normalize::normalize;
-
-/// What a [`Finding`] is. [`Kind::name`] is the string policies see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    // PII.
-    Email,
-    Phone,
-    CreditCard,
-    Iban,
-    NationalId,
-    IpAddress,
-    // Secrets.
-    OpenaiKey,
-    AnthropicKey,
-    AwsAccessKey,
-    GithubToken,
-    SlackToken,
-    GoogleApiKey,
-    Jwt,
-    PrivateKey,
-    HighEntropy,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Email => "email",
-            Kind::Phone => "phone",
-            Kind::CreditCard => "credit_card",
-            Kind::Iban => "iban",
-            Kind::NationalId => "national_id",
-            Kind::IpAddress => "ip_address",
-            Kind::OpenaiKey => "openai_key",
-            Kind::AnthropicKey => "anthropic_key",
-            Kind::AwsAccessKey => "aws_access_key",
-            Kind::GithubToken => "github_token",
-            Kind::SlackToken => "slack_token",
-            Kind::GoogleApiKey => "google_api_key",
-            Kind::Jwt => "jwt",
-            Kind::PrivateKey => "private_key",
-            Kind::HighEntropy => "high_entropy",
-        }
-    }
-
-    pub fn is_secret(self) -> bool {
-        !matches!(
-            self,
-            Kind::Email
-                | Kind::Phone
-                | Kind::CreditCard
-                | Kind::Iban
-                | Kind::NationalId
-                | Kind::IpAddress
-        )
-    }
-
-    /// Which kind wins when two findings overlap (lower wins).
-    fn priority(self) -> u8 {
-        match self {
-            Kind::Email => 0,
-            Kind::Iban => 1,
-            Kind::CreditCard => 2,
-            Kind::NationalId => 3,
-            Kind::IpAddress => 4,
-            Kind::Phone => 5,
-            Kind::PrivateKey => 0,
-            Kind::Jwt => 1,
-            Kind::AnthropicKey => 2,
-            Kind::OpenaiKey => 3,
-            Kind::GithubToken => 4,
-            Kind::SlackToken => 5,
-            Kind::AwsAccessKey => 6,
-            Kind::GoogleApiKey => 7,
-            Kind::HighEntropy => 8,
-        }
-    }
-}
 
 /// One PII or secret occurrence: `text[start..end]` of text number `text` (0 for
 /// [`scan_text`]; the `visit_text` order for [`scan_call`]).
@@ -239,6 +163,38 @@ pub fn scan_call(call: &LlmCall) -> Detections {
         index = index.saturating_add(1);
     });
     Detections::from_parts(&injection, pii, secrets)
+}
+
+/// How many findings of each kind (by name) were acted on.
+pub type KindCounts = std::collections::BTreeMap<&'static str, u32>;
+
+/// The findings of `kinds` in `text` (only the detectors those kinds need run), sorted by
+/// start and non-overlapping.
+pub fn find_kinds(text: &str, kinds: KindSet) -> Vec<Finding> {
+    let mut found = Vec::new();
+    if kinds.has_pii() {
+        found.extend(
+            pii::find(text)
+                .into_iter()
+                .filter(|f| kinds.contains(f.kind)),
+        );
+    }
+    if kinds.has_secrets() {
+        found.extend(
+            secrets::find(text)
+                .into_iter()
+                .filter(|f| kinds.contains(f.kind)),
+        );
+    }
+    found.sort_by_key(|f| (f.start, Reverse(f.end)));
+    found
+}
+
+/// `text` with every finding of `kinds` redacted, and those findings; `None` when there
+/// is nothing to redact (so the caller keeps the text as it is).
+pub fn redact_kinds(text: &str, kinds: KindSet) -> Option<(String, Vec<Finding>)> {
+    let found = find_kinds(text, kinds);
+    (!found.is_empty()).then(|| (redact(text, &found), found))
 }
 
 /// Replaces every finding's span in `text` with `[REDACTED:<kind>]`. Pass the findings
