@@ -26,7 +26,8 @@
 
 import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -195,6 +196,8 @@ const size = {
   wasm_path: "build/index_bg.wasm",
   wasm_raw_bytes: wasm.length,
   wasm_gzip_bytes: rawGz.bytes,
+  wasm_sha256: createHash("sha256").update(wasm).digest("hex"),
+  wasm_mtime: statSync(wasmPath).mtime.toISOString(),
   gzip_tool: rawGz.tool,
   glue_raw_bytes: glue.length,
   glue_gzip_bytes: gzip9(glue, `${root}build/index.js`).bytes,

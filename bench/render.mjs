@@ -4,6 +4,7 @@
 // verbatim. It never fails on a figure.
 //
 //   node bench/render.mjs [--command "scripts/bench.sh"] [--seconds N] [--out BENCHMARKS.md]
+//                         [--results target/bench-results]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,12 +12,12 @@ import { availableParallelism, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const results = `${root}target/bench-results`;
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
 };
+const results = option("--results", `${root}target/bench-results`);
 const out = option("--out", `${root}BENCHMARKS.md`);
 const command = option("--command", null);
 const suiteSeconds = option("--seconds", null);
@@ -61,7 +62,10 @@ function table(headers, rows) {
     ...rows.map((row) => `| ${row.map(escape).join(" | ")} |`),
   ].join("\n");
 }
-const when = (result) => (result?.date ? ` Measured ${result.date.replace("T", " ").replace(/\.\d+Z$/, " UTC")}` : "");
+function when(result) {
+  const iso = result?.date ?? (result?.unix_time ? new Date(result.unix_time * 1000).toISOString() : null);
+  return iso ? ` Measured ${iso.replace("T", " ").replace(/\.\d+Z$/, " UTC")}` : "";
+}
 const modeOf = (result) => (result?.mode ? ` (${result.mode} mode)` : "");
 
 // --- the machine ------------------------------------------------------------------------
@@ -157,12 +161,92 @@ function collectTargets(result, source) {
       targets.push([
         t.name ?? t.what ?? t.metric ?? source,
         cellOf(t.value ?? t.figure ?? t.measured),
-        cellOf(t.target ?? t.limit ?? t.goal),
+        typeof (t.target ?? t.limit ?? t.goal) === "number" ? `≤ ${fmt(t.target ?? t.limit ?? t.goal)}` : cellOf(t.target ?? t.limit ?? t.goal),
         met(t.met),
         source,
       ]);
     }
   }
+}
+
+// The decision-cost results (schema llm-policy-gateway/bench-native/v1, documented in
+// benches/decision.rs and bench/README.md; wasm.json is expected to follow it): known
+// arrays get chosen columns, anything else is rendered generically.
+const spreadOf = (rounds) => {
+  if (!Array.isArray(rounds) || rounds.length < 2) return null;
+  const sorted = [...rounds].sort((a, b) => a - b);
+  return [sorted[0], sorted.at(-1)];
+};
+function renderDecision(result) {
+  if (result.unreadable) return say(`The result file could not be read: ${result.unreadable}`, "");
+  const rest = { ...result };
+  for (const key of ["schema", "mode", "unix_time", "date", "machine", "targets"]) delete rest[key];
+  if (result.machine) {
+    const mc = result.machine;
+    say(`Machine as the run saw it: ${[mc.cpu_model, mc.cpus && `${mc.cpus} cpus`, mc.os, mc.arch].filter(Boolean).join(", ")}${result.profile ? `; cargo profile \`${result.profile}\`` : ""}${result.runtime ? `; runtime ${cellOf(result.runtime)}` : ""}.`, "");
+    delete rest.profile;
+    delete rest.runtime;
+  }
+  if (rest.request && typeof rest.request === "object") {
+    say(`Request: ${cellOf(rest.request)}.`, "");
+    delete rest.request;
+  }
+  if (Array.isArray(rest.full_decision)) {
+    say("**Full decision** (request JSON bytes → decision), µs; p50/p99/mean are medians over rounds:", "");
+    say(
+      table(
+        ["policies", "prompt", "p50", "p99", "mean", "round p50 min–max", "Cedar floor p50", "× floor", "n"],
+        rest.full_decision.map((r) => [r.policies, r.prompt_bytes ?? r.bytes, fmt(r.p50_us), fmt(r.p99_us), fmt(r.mean_us), range(spreadOf(r.round_p50_us)), fmt(r.floor_p50_us), fmt(r.ratio_to_floor, 1), r.n]),
+      ),
+      "",
+    );
+    delete rest.full_decision;
+  }
+  if (Array.isArray(rest.cedar_floor)) {
+    say("**Cedar floor** (`is_authorized` alone on a prebuilt request), µs:", "");
+    say(
+      table(
+        ["policies", "p50", "p99", "mean", "round p50 min–max", "n"],
+        rest.cedar_floor.map((r) => [r.policies, fmt(r.p50_us), fmt(r.p99_us), fmt(r.mean_us), range(spreadOf(r.round_p50_us)), r.n]),
+      ),
+      "",
+    );
+    delete rest.cedar_floor;
+  }
+  if (Array.isArray(rest.detectors)) {
+    say("**Detectors** (injection, PII, secrets over prose), µs:", "");
+    say(
+      table(
+        ["bytes", "p50", "p99", "mean", "MiB/s at p50", "round p50 min–max", "n"],
+        rest.detectors.map((r) => [r.bytes, fmt(r.p50_us), fmt(r.p99_us), fmt(r.mean_us), r.p50_us ? fmt(r.bytes / 2 ** 20 / (r.p50_us / 1e6), 1) : "–", range(spreadOf(r.round_p50_us)), r.n]),
+      ),
+      "",
+    );
+    delete rest.detectors;
+  }
+  if (Array.isArray(rest.policy_sets)) {
+    say("**Policy sets** loaded (generated, strictly validated):", "");
+    say(
+      table(
+        ["policies", "files", "policy bytes", "load ms", "decision", "deciding policies"],
+        rest.policy_sets.map((r) => [r.policies, r.files, fmt(r.policy_bytes), fmt(r.load_ms), r.decision, cellOf(r.deciding_policies)]),
+      ),
+      "",
+    );
+    delete rest.policy_sets;
+  }
+  if (rest.memory && typeof rest.memory === "object" && !Array.isArray(rest.memory)) {
+    const mem = rest.memory;
+    const mib = (n) => (typeof n === "number" ? `${(n / 2 ** 20).toFixed(1)} MiB` : cellOf(n));
+    say(
+      "**Memory**:",
+      "",
+      table(["", "value"], Object.entries(mem).map(([k, v]) => [k, k.endsWith("_bytes") ? `${mib(v)} (${cellOf(v)} B)` : cellOf(v)])),
+      "",
+    );
+    delete rest.memory;
+  }
+  if (Object.keys(rest).length) renderGeneric(rest);
 }
 
 say("## Native and wasm decision cost", "");
@@ -176,8 +260,8 @@ for (const [name, script] of [
     notRun(name, `\`${script}\` writes it${existsSync(`${root}${script}`) ? "" : " (not in this tree yet)"}.`);
     continue;
   }
-  if (result.date) say(`${when(result).trim()}${modeOf(result)}.`, "");
-  renderGeneric(result);
+  if (when(result)) say(`${when(result).trim()}${modeOf(result)}.`, "");
+  renderDecision(result);
   collectTargets(result, name);
 }
 
@@ -306,7 +390,7 @@ if (!cold) {
   say(`The result file could not be read: ${cold.unreadable}`, "");
 } else {
   const s = cold.size;
-  say(`${when(cold).trim()}${modeOf(cold)}, ${fmt(cold.seconds_total, 0)} s.`, "");
+  say(`${when(cold).trim()}${modeOf(cold)}, ${fmt(cold.seconds_total, 0)} s${s.wasm_sha256 ? `; the wasm measured has SHA-256 \`${s.wasm_sha256.slice(0, 16)}…\`${s.wasm_mtime ? `, built ${s.wasm_mtime.replace("T", " ").replace(/\.\d+Z$/, " UTC")}` : ""}` : ""}.`, "");
   say(
     table(
       ["file", "raw", `compressed (${s.gzip_tool})`],
@@ -408,6 +492,20 @@ if (loadResult?.scenarios) {
   }
   if (loadResult.loadavg_1m) {
     noise.push(`The machine's 1-minute load average was ${loadResult.loadavg_1m.start} at the start of the load run and ${loadResult.loadavg_1m.end} at its end (${m.cores} cores; above ~1 means other work competed for them).`);
+  }
+}
+for (const name of ["native", "wasm"]) {
+  const rows = Array.isArray(data[name]?.full_decision) ? data[name].full_decision : [];
+  const spreads = rows
+    .map((r) => ({ r, range: spreadOf(r.round_p50_us) }))
+    .filter((x) => x.range && x.r.p50_us)
+    .map((x) => (x.range[1] - x.range[0]) / x.r.p50_us)
+    .sort((a, b) => a - b);
+  if (spreads.length) {
+    noise.push(
+      `Decision cost, ${name}: the p50 of a combination varied across rounds by a median of ${(100 * spreads[Math.floor(spreads.length / 2)]).toFixed(0)} % ` +
+        `(worst ${(100 * spreads.at(-1)).toFixed(0)} %) of its value.`,
+    );
   }
 }
 if (cold?.summary) {
