@@ -873,7 +873,12 @@ fn a_permit_with_an_obligation_caps_the_forwarded_output_tokens() {
     assert_eq!(decision.policy_ids(), ["support-model-allowlist"]);
     assert_eq!(
         serde_json::to_value(&decision.obligations).unwrap(),
-        json!([{ "kind": "cap_output_tokens", "max": 512 }])
+        json!([
+            { "kind": "cap_output_tokens", "max": 512 },
+            { "kind": "redact_input", "kinds": ["credit_card", "email", "iban", "national_id", "phone"] },
+            { "kind": "redact_output", "kinds": ["credit_card", "email", "iban", "ip_address", "national_id", "phone"] },
+            { "kind": "block_output", "kinds": ["anthropic_key", "aws_access_key", "github_token", "google_api_key", "high_entropy", "jwt", "openai_key", "private_key", "slack_token"] }
+        ])
     );
     assert!(call.cap_output_tokens(512));
     let body: Value = serde_json::from_slice(&call.upstream_body("up").unwrap()).unwrap();
@@ -896,6 +901,18 @@ fn obligation_annotations_are_validated_when_a_bundle_loads() {
         ),
         (
             "@id(\"a\")\n@reason(\"r\")\n@obligation_cap_output_tokens(\"5\")\nforbid (principal, action, resource);",
+            "only meaningful on a permit",
+        ),
+        (
+            "@id(\"a\")\n@reason(\"r\")\n@obligation_redact_output(\"email,passport\")\npermit (principal, action, resource);",
+            "unknown detector kind `passport`",
+        ),
+        (
+            "@id(\"a\")\n@reason(\"r\")\n@obligation_block_output(\" , \")\npermit (principal, action, resource);",
+            "needs at least one kind",
+        ),
+        (
+            "@id(\"a\")\n@reason(\"r\")\n@obligation_redact_input(\"pii\")\nforbid (principal, action, resource);",
             "only meaningful on a permit",
         ),
     ] {

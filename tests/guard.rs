@@ -17,6 +17,7 @@ use llm_policy_gateway::engine::guard::sse::{Event, Framer};
 use llm_policy_gateway::engine::guard::stream::StreamGuard;
 use llm_policy_gateway::engine::guard::window::{Release, Window, WINDOW};
 use llm_policy_gateway::engine::guard::OutputGuard;
+use llm_policy_gateway::engine::obligations::{self, Obligation};
 use llm_policy_gateway::engine::{Endpoint, LlmCall};
 use serde_json::{json, Value};
 
@@ -601,4 +602,44 @@ fn input_redaction_replaces_findings_everywhere_the_caller_wrote() {
         forwarded["messages"][1]["content"][0]["text"],
         json!("Her phone is [REDACTED:phone].")
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Obligations
+
+#[test]
+fn merged_obligations_unite_kinds_and_blocking_beats_redacting() {
+    let kinds = |list: &str| KindSet::parse(list).unwrap();
+    let merged = obligations::merge([
+        Obligation::CapOutputTokens { max: 900 },
+        Obligation::RedactOutput {
+            kinds: kinds("email,phone"),
+        },
+        Obligation::BlockOutput {
+            kinds: kinds("email"),
+        },
+        Obligation::RedactInput {
+            kinds: kinds("iban"),
+        },
+        Obligation::RedactInput {
+            kinds: kinds("phone"),
+        },
+        Obligation::CapOutputTokens { max: 300 },
+    ]);
+    assert_eq!(
+        serde_json::to_value(&merged).unwrap(),
+        json!([
+            { "kind": "cap_output_tokens", "max": 300 },
+            { "kind": "redact_input", "kinds": ["iban", "phone"] },
+            { "kind": "redact_output", "kinds": ["phone"] },
+            { "kind": "block_output", "kinds": ["email"] }
+        ])
+    );
+    let guard = OutputGuard::from_obligations(&merged);
+    assert!(guard.is_active());
+    assert_eq!(
+        (guard.redact, guard.block),
+        (kinds("phone"), kinds("email"))
+    );
+    assert!(!OutputGuard::from_obligations(&merged[..2]).is_active());
 }

@@ -4,6 +4,8 @@
 use serde::Serialize;
 
 use crate::engine::decision::Assessment;
+use crate::engine::detect::KindCounts;
+use crate::engine::guard::GuardReport;
 use crate::engine::obligations::Obligation;
 use crate::engine::{Decision, Endpoint, Principal};
 
@@ -39,6 +41,13 @@ pub struct DecisionLog {
     assessment: Option<Assessment>,
     #[serde(skip_serializing_if = "Option::is_none")]
     obligations: Option<Vec<Obligation>>,
+    /// What `redact_input` replaced before forwarding, per kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_redacted: Option<KindCounts>,
+    /// What the output guard did to a whole answer; `"streamed"` when the answer streams
+    /// (its report is the `output_guard` event logged when the stream ends).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_guard: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
 }
@@ -62,6 +71,8 @@ impl DecisionLog {
             eval_us: None,
             assessment: None,
             obligations: None,
+            input_redacted: None,
+            output_guard: None,
             error: None,
         }
     }
@@ -86,6 +97,20 @@ impl DecisionLog {
         self.obligations = Some(decision.obligations.clone());
     }
 
+    pub fn input_redacted(&mut self, counts: KindCounts) {
+        if !counts.is_empty() {
+            self.input_redacted = Some(counts);
+        }
+    }
+
+    pub fn output(&mut self, report: &GuardReport) {
+        self.output_guard = serde_json::to_value(report).ok();
+    }
+
+    pub fn output_streamed(&mut self) {
+        self.output_guard = Some(serde_json::Value::from("streamed"));
+    }
+
     pub fn decided(&self) -> Option<(&'static str, &str, &str)> {
         Some((
             self.decision?,
@@ -105,4 +130,15 @@ impl DecisionLog {
             worker::console_log!("{line}");
         }
     }
+}
+
+/// The output guard's report on a streamed answer, logged when the stream ends.
+pub fn output_guard_event(decision_id: &str, report: &GuardReport) {
+    let line = serde_json::json!({
+        "event": "output_guard",
+        "decision_id": decision_id,
+        "redacted": report.redacted,
+        "blocked": report.blocked,
+    });
+    worker::console_log!("{line}");
 }

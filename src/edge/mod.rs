@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod config;
+mod guarded;
 mod log;
 mod pipeline;
 mod policy_state;

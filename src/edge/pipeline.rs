@@ -7,13 +7,14 @@
 use worker::{Context, Env, Request, Response};
 
 use crate::engine::decision::random_decision_id;
+use crate::engine::guard::OutputGuard;
 use crate::engine::obligations::Obligation;
 use crate::engine::{Endpoint, LlmCall, RequestFacts, RouteError};
 
 use super::config::{Config, Upstream, KV_BINDING};
 use super::log::DecisionLog;
 use super::reply::{set_policy_headers, with_decision_headers, ErrorKind, Failure};
-use super::{auth, body, policy_state, upstream};
+use super::{auth, body, guarded, policy_state, upstream};
 
 pub async fn handle(
     mut request: Request,
@@ -90,6 +91,9 @@ async fn life(
             Obligation::CapOutputTokens { max } => {
                 call.cap_output_tokens(max);
             }
+            Obligation::RedactInput { kinds } => log.input_redacted(call.redact(kinds)),
+            // Applied to the answer, below.
+            Obligation::RedactOutput { .. } | Obligation::BlockOutput { .. } => {}
         }
     }
     let provider = route.model.provider;
@@ -112,6 +116,8 @@ async fn life(
     )
     .await?;
     let response = upstream::relay(answer, provider)?;
+    let guard = OutputGuard::from_obligations(&decision.obligations);
+    let response = guarded::check_answer(response, provider, guard, &decision.id, log).await?;
     Ok(with_decision_headers(response, &decision))
 }
 

@@ -101,6 +101,9 @@ pub struct Expect {
     /// Text the normalisation error must contain.
     #[serde(default)]
     pub call_error: Option<String>,
+    /// The decision's merged obligations, as JSON (checked only when given).
+    #[serde(default)]
+    pub obligations: Option<Value>,
 }
 
 /// What a case expects, checked for consistency before anything runs.
@@ -371,6 +374,12 @@ fn compare_decision(
             decision.decision.as_str(),
             verdict.as_str()
         ));
+    }
+    if let Some(expected) = &case.expect.obligations {
+        let actual = serde_json::to_value(&decision.obligations).unwrap_or(Value::Null);
+        if &actual != expected {
+            problems.push(format!("obligations {actual}, expected {expected}"));
+        }
     }
     let actual_ids = decision.policy_ids();
     if actual_ids != policies {
