@@ -45,7 +45,7 @@ const others = files.map((f) => f.replace(/\.json$/, "")).filter((name) => !KNOW
 const fmt = (value, digits = 2) => {
   if (value === null || value === undefined) return "–";
   if (typeof value !== "number") return String(value);
-  if (Number.isInteger(value) && Math.abs(value) >= 1000) return value.toLocaleString("en-US");
+  if (Number.isInteger(value)) return value.toLocaleString("en-US");
   if (Math.abs(value) >= 100) return value.toFixed(0);
   if (Math.abs(value) >= 10) return value.toFixed(1);
   return value.toFixed(digits);
@@ -177,73 +177,83 @@ const spreadOf = (rounds) => {
   const sorted = [...rounds].sort((a, b) => a - b);
   return [sorted[0], sorted.at(-1)];
 };
+// Columns a stats row may carry, in the order shown; a column appears when any row has it.
+const STAT_COLUMNS = [
+  ["engine", "engine", (v) => v],
+  ["policies", "policies", (v) => v],
+  ["prompt_bytes", "prompt", (v) => v],
+  ["bytes", "bytes", (v) => v],
+  ["p50_us", "p50", fmt],
+  ["p99_us", "p99", fmt],
+  ["mean_us", "mean", fmt],
+  ["round_p50_us", "round p50 min–max", (v) => range(spreadOf(v))],
+  ["floor_p50_us", "Cedar floor p50", fmt],
+  ["ratio_to_floor", "× floor", (v) => fmt(v, 1)],
+  ["native_p50_us", "native p50", fmt],
+  ["ratio_to_native", "× native", (v) => fmt(v, 2)],
+  ["ratio_to_our_floor", "÷ our floor", (v) => fmt(v, 2)],
+  ["ratio_to_our_full", "÷ our full", (v) => fmt(v, 2)],
+  ["n", "n", (v) => v],
+];
+function statsTable(rows, extra = []) {
+  const columns = [...STAT_COLUMNS.slice(0, 4), ...extra, ...STAT_COLUMNS.slice(4)].filter(([key]) => rows.some((r) => r[key] !== undefined));
+  return table(
+    columns.map(([, label]) => label),
+    rows.map((r) => columns.map(([key, , show]) => (r[key] === undefined || r[key] === null ? "–" : show(r[key])))),
+  );
+}
+const mib = (n) => (typeof n === "number" ? `${(n / 2 ** 20).toFixed(1)} MiB` : cellOf(n));
+const SECTIONS = [
+  ["full_decision", "**Full decision** (request JSON bytes → decision), µs; p50/p99/mean are medians over rounds:"],
+  ["cedar_floor", "**Cedar floor** (`is_authorized` alone on a prebuilt request), µs:"],
+  ["floor", "**Cedar floor** (`is_authorized` alone on a prebuilt request), µs:"],
+  ["cedar_wasm_stateful", "**@cedar-policy/cedar-wasm, stateful** (policies and schema preparsed once), µs; ÷ = its p50 divided by ours:"],
+  ["cedar_wasm_stateless", "**@cedar-policy/cedar-wasm, stateless** (policy text and schema in every call), µs:"],
+];
 function renderDecision(result) {
   if (result.unreadable) return say(`The result file could not be read: ${result.unreadable}`, "");
   const rest = { ...result };
   for (const key of ["schema", "mode", "unix_time", "date", "machine", "targets"]) delete rest[key];
   if (result.machine) {
     const mc = result.machine;
-    say(`Machine as the run saw it: ${[mc.cpu_model, mc.cpus && `${mc.cpus} cpus`, mc.os, mc.arch].filter(Boolean).join(", ")}${result.profile ? `; cargo profile \`${result.profile}\`` : ""}${result.runtime ? `; runtime ${cellOf(result.runtime)}` : ""}.`, "");
+    const extras = [result.profile && `cargo profile \`${result.profile}\``, result.node && `node ${result.node}`, result.cedar_wasm?.version && `@cedar-policy/cedar-wasm ${result.cedar_wasm.version}`].filter(Boolean);
+    say(`Machine as the run saw it: ${[mc.cpu_model, mc.cpus && `${mc.cpus} cpus`, mc.os, mc.arch].filter(Boolean).join(", ")}${extras.length ? `; ${extras.join("; ")}` : ""}.`, "");
     delete rest.profile;
-    delete rest.runtime;
+    delete rest.node;
+    delete rest.cedar_wasm;
   }
   if (rest.request && typeof rest.request === "object") {
     say(`Request: ${cellOf(rest.request)}.`, "");
     delete rest.request;
   }
-  if (Array.isArray(rest.full_decision)) {
-    say("**Full decision** (request JSON bytes → decision), µs; p50/p99/mean are medians over rounds:", "");
-    say(
-      table(
-        ["policies", "prompt", "p50", "p99", "mean", "round p50 min–max", "Cedar floor p50", "× floor", "n"],
-        rest.full_decision.map((r) => [r.policies, r.prompt_bytes ?? r.bytes, fmt(r.p50_us), fmt(r.p99_us), fmt(r.mean_us), range(spreadOf(r.round_p50_us)), fmt(r.floor_p50_us), fmt(r.ratio_to_floor, 1), r.n]),
-      ),
-      "",
-    );
-    delete rest.full_decision;
+  if (rest.module && typeof rest.module === "object" && !Array.isArray(rest.module)) {
+    const mod = rest.module;
+    say(`Module: ${mod.file ? `\`${mod.file}\`, ` : ""}${mod.bytes ? `${bytes(mod.bytes)} raw` : ""}${mod.gzip_bytes ? `, ${bytes(mod.gzip_bytes)} gzipped` : ""}.`, "");
+    delete rest.module;
   }
-  if (Array.isArray(rest.cedar_floor)) {
-    say("**Cedar floor** (`is_authorized` alone on a prebuilt request), µs:", "");
-    say(
-      table(
-        ["policies", "p50", "p99", "mean", "round p50 min–max", "n"],
-        rest.cedar_floor.map((r) => [r.policies, fmt(r.p50_us), fmt(r.p99_us), fmt(r.mean_us), range(spreadOf(r.round_p50_us)), r.n]),
-      ),
-      "",
-    );
-    delete rest.cedar_floor;
+  for (const [key, title] of SECTIONS) {
+    if (!Array.isArray(rest[key]) || !rest[key].length) continue;
+    say(title, "", statsTable(rest[key]), "");
+    delete rest[key];
   }
   if (Array.isArray(rest.detectors)) {
     say("**Detectors** (injection, PII, secrets over prose), µs:", "");
-    say(
-      table(
-        ["bytes", "p50", "p99", "mean", "MiB/s at p50", "round p50 min–max", "n"],
-        rest.detectors.map((r) => [r.bytes, fmt(r.p50_us), fmt(r.p99_us), fmt(r.mean_us), r.p50_us ? fmt(r.bytes / 2 ** 20 / (r.p50_us / 1e6), 1) : "–", range(spreadOf(r.round_p50_us)), r.n]),
-      ),
-      "",
-    );
+    const rows = rest.detectors.map((r) => ({ ...r, mib_s: r.p50_us ? r.bytes / 2 ** 20 / (r.p50_us / 1e6) : undefined }));
+    say(statsTable(rows, [["mib_s", "MiB/s at p50", (v) => fmt(v, 1)]]), "");
     delete rest.detectors;
   }
   if (Array.isArray(rest.policy_sets)) {
     say("**Policy sets** loaded (generated, strictly validated):", "");
-    say(
-      table(
-        ["policies", "files", "policy bytes", "load ms", "decision", "deciding policies"],
-        rest.policy_sets.map((r) => [r.policies, r.files, fmt(r.policy_bytes), fmt(r.load_ms), r.decision, cellOf(r.deciding_policies)]),
-      ),
-      "",
-    );
+    const keys = [...new Set(rest.policy_sets.flatMap((r) => Object.keys(r)))];
+    say(table(keys, rest.policy_sets.map((r) => keys.map((k) => (typeof r[k] === "number" ? fmt(r[k]) : cellOf(r[k]))))), "");
     delete rest.policy_sets;
   }
-  if (rest.memory && typeof rest.memory === "object" && !Array.isArray(rest.memory)) {
-    const mem = rest.memory;
-    const mib = (n) => (typeof n === "number" ? `${(n / 2 ** 20).toFixed(1)} MiB` : cellOf(n));
-    say(
-      "**Memory**:",
-      "",
-      table(["", "value"], Object.entries(mem).map(([k, v]) => [k, k.endsWith("_bytes") ? `${mib(v)} (${cellOf(v)} B)` : cellOf(v)])),
-      "",
-    );
+  const memory = rest.memory;
+  if (memory && typeof memory === "object") {
+    const rows = Array.isArray(memory) ? memory : [memory];
+    const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    say("**Memory** (bytes shown in MiB):", "");
+    say(table(keys.map((k) => k.replace(/_bytes$/, "")), rows.map((r) => keys.map((k) => (k.endsWith("_bytes") ? mib(r[k]) : cellOf(r[k]))))), "");
     delete rest.memory;
   }
   if (Object.keys(rest).length) renderGeneric(rest);
