@@ -372,7 +372,8 @@ if (!loadResult) {
     "over any worker in that place. Throughput is closed-loop: 16 connections, each sending its next",
     "request when the last is answered, all servers sharing one core. Miniflare's KV is a local",
     "store, not Cloudflare's edge cache, and workerd runs behind Miniflare's entry worker: both",
-    "apply to the pass-through worker too.",
+    "apply to the pass-through worker too. The gateway prints one decision-log line per request,",
+    "which the e2e harness collects in the node process that hosts it, on the same core.",
     "",
   );
   const portkey = loadResult.targets.portkey;
@@ -508,7 +509,7 @@ if (loadResult?.scenarios) {
         `and req/s by a median of ${(100 * med(spreads.map((x) => x.rps))).toFixed(0)} %.`,
     );
   } else {
-    noise.push("Load: one round per scenario (quick mode): no spread to report; treat every figure as ±50 %.");
+    noise.push("Load: one short round per scenario (quick mode): no spread measured; quick figures are a smoke test, not figures to quote.");
   }
   if (loadResult.loadavg_1m) {
     noise.push(`The machine's 1-minute load average was ${loadResult.loadavg_1m.start} at the start of the load run and ${loadResult.loadavg_1m.end} at its end (${m.cores} cores; above ~1 means other work competed for them).`);
