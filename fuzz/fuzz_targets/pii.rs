@@ -1,0 +1,20 @@
+//! `pii::find` on arbitrary text: spans in bounds, on character boundaries, sorted and
+//! non-overlapping; `scan_text` agrees; `redact` replaces exactly the spans and survives
+//! arbitrary spans.
+
+#![no_main]
+
+#[path = "common/mod.rs"]
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use llm_policy_gateway::engine::detect::{pii, scan_text};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let findings = pii::find(&text);
+    common::check_findings(&text, &findings, false);
+    assert_eq!(pii::find(&text), findings, "not deterministic");
+    assert_eq!(scan_text(&text).pii, findings, "scan_text disagrees with pii::find");
+    common::redact_arbitrary_spans(&text, data, &findings);
+});
