@@ -140,7 +140,12 @@ describe("obligations", () => {
     assert.equal(gateway.mock.last().body.max_tokens, 512, "capped by support-model-allowlist");
     const id = response.headers.get("x-policy-decision-id");
     const entry = await eventually(() => gateway.decisionLogs().find((e) => e.decision_id === id), { what: "the log line" });
-    assert.deepEqual(entry.obligations, [{ kind: "cap_output_tokens", max: 512 }]);
+    assert.deepEqual(entry.obligations[0], { kind: "cap_output_tokens", max: 512 });
+    assert.deepEqual(
+      entry.obligations.map((o) => o.kind),
+      ["cap_output_tokens", "redact_input", "redact_output", "block_output"],
+      "support's permit also carries content obligations (postflight.test.mjs)",
+    );
   });
 
   test("a call already under the cap is forwarded unchanged", async () => {

@@ -74,22 +74,27 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
     url: base,
     logs,
     // The decision log lines the worker printed so far, parsed.
-    decisionLogs: () =>
-      logs.flatMap((line) => {
-        const start = line.indexOf("{");
-        if (start < 0) return [];
-        try {
-          const entry = JSON.parse(line.slice(start));
-          return entry.event === "decision" ? [entry] : [];
-        } catch {
-          return [];
-        }
-      }),
+    decisionLogs: () => logEvents(logs, "decision"),
+    // Any structured log event by name (`output_guard`, `policy_swap`, …), parsed.
+    logEvents: (event) => logEvents(logs, event),
     async close() {
       await mf.dispose();
       await mock.close();
     },
   };
+}
+
+function logEvents(logs, event) {
+  return logs.flatMap((line) => {
+    const start = line.indexOf("{");
+    if (start < 0) return [];
+    try {
+      const entry = JSON.parse(line.slice(start));
+      return entry.event === event ? [entry] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 // Polls until `predicate` (sync or async) holds (log lines arrive asynchronously), or throws.

@@ -8,6 +8,10 @@
 //   mock.behave("slow")        hold the response headers for `slowMs`
 //   mock.behave("gate")        stream the first chunk, then wait for mock.release()
 //   mock.behave("status", 500) answer with that status in the provider's error format
+//   mock.behave("reply", { text, pieceChars, splitBytes })
+//                              answer `text` instead of the greeting; streamed as deltas of
+//                              `pieceChars` characters, written in slices of `splitBytes`
+//                              bytes (so events, and matches, straddle network chunks)
 //
 // Run alone for local development: `node tests/e2e/mock_provider.mjs [port]`.
 
@@ -17,6 +21,16 @@ export const OPENAI_KEY = "sk-mock-openai-provider-key";
 export const ANTHROPIC_KEY = "sk-ant-mock-provider-key";
 
 const REPLY_WORDS = ["Hello", " from", " the", " mock", " provider", "."];
+
+// The deltas of the next answer: the greeting, or a "reply" behaviour's text in pieces.
+function replyPieces(behaviour) {
+  if (behaviour?.kind !== "reply") return REPLY_WORDS;
+  const { text, pieceChars = 4 } = behaviour.arg;
+  const chars = [...text];
+  const pieces = [];
+  for (let i = 0; i < chars.length; i += pieceChars) pieces.push(chars.slice(i, i + pieceChars).join(""));
+  return pieces;
+}
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5000, log = false } = {}) {
@@ -67,7 +81,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
         if (!body || !Array.isArray(body.messages)) return openaiError(res, 400, "messages is required");
         return body.stream
           ? openaiStream(res, body, behaviour, mock, chunkDelayMs)
-          : json(res, 200, openaiCompletion(body));
+          : json(res, 200, openaiCompletion(body, behaviour));
       }
       if (req.method === "POST" && req.url === "/openai/v1/embeddings") {
         if (!openaiAuthorized(req, res)) return;
@@ -90,7 +104,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
         }
         return body.stream
           ? anthropicStream(res, body, behaviour, mock, chunkDelayMs)
-          : json(res, 200, anthropicMessage(body));
+          : json(res, 200, anthropicMessage(body, behaviour));
       }
       json(res, 404, { error: { message: `mock: no route ${req.method} ${req.url}`, type: "invalid_request_error" } });
     } catch (error) {
@@ -144,14 +158,14 @@ function anthropicError(res, status, type, message) {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-function openaiCompletion(body) {
+function openaiCompletion(body, behaviour) {
   return {
     id: "chatcmpl-mock",
     object: "chat.completion",
     created: now(),
     model: body.model,
     choices: [
-      { index: 0, message: { role: "assistant", content: REPLY_WORDS.join(""), refusal: null }, logprobs: null, finish_reason: "stop" },
+      { index: 0, message: { role: "assistant", content: replyPieces(behaviour).join(""), refusal: null }, logprobs: null, finish_reason: "stop" },
     ],
     usage: { prompt_tokens: 10, completion_tokens: REPLY_WORDS.length, total_tokens: 10 + REPLY_WORDS.length },
   };
@@ -167,13 +181,13 @@ function openaiEmbeddings(body) {
   };
 }
 
-function anthropicMessage(body) {
+function anthropicMessage(body, behaviour) {
   return {
     id: "msg_mock",
     type: "message",
     role: "assistant",
     model: body.model,
-    content: [{ type: "text", text: REPLY_WORDS.join("") }],
+    content: [{ type: "text", text: replyPieces(behaviour).join("") }],
     stop_reason: "end_turn",
     stop_sequence: null,
     usage: { input_tokens: 10, output_tokens: REPLY_WORDS.length },
@@ -188,6 +202,16 @@ function startSse(res) {
 // Writes one SSE event; after the first, a "gate" behaviour waits for mock.release().
 async function streamEvents(res, events, behaviour, mock, chunkDelayMs) {
   mock.streamFinished = false;
+  const splitBytes = behaviour?.kind === "reply" ? behaviour.arg.splitBytes : undefined;
+  if (splitBytes) {
+    const bytes = Buffer.from(events.join(""));
+    for (let i = 0; i < bytes.length; i += splitBytes) {
+      res.write(bytes.subarray(i, i + splitBytes));
+      await sleep(1);
+    }
+    mock.streamFinished = true;
+    return res.end();
+  }
   for (const [index, event] of events.entries()) {
     res.write(event);
     if (index === 0 && behaviour?.kind === "gate") {
@@ -207,7 +231,7 @@ function openaiStream(res, body, behaviour, mock, chunkDelayMs) {
     `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }] })}\n\n`;
   const events = [
     chunk({ role: "assistant", content: "" }),
-    ...REPLY_WORDS.map((word) => chunk({ content: word })),
+    ...replyPieces(behaviour).map((word) => chunk({ content: word })),
     chunk({}, "stop"),
     "data: [DONE]\n\n",
   ];
@@ -223,9 +247,9 @@ function anthropicStream(res, body, behaviour, mock, chunkDelayMs) {
     }),
     event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
     event("ping", {}),
-    ...REPLY_WORDS.map((word) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text: word } })),
+    ...replyPieces(behaviour).map((word) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text: word } })),
     event("content_block_stop", { index: 0 }),
-    event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: REPLY_WORDS.length } }),
+    event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: replyPieces(behaviour).length } }),
     event("message_stop", {}),
   ];
   return streamEvents(res, events, behaviour, mock, chunkDelayMs);
