@@ -69,7 +69,8 @@ fn stream_through_window(
     Ok(out)
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_window_redacts_as_the_whole_text_would_for_every_delta_size() {
     let expected = whole_text_redaction(ANSWER, pii());
     assert!(expected.contains("[REDACTED:email]") && expected.contains("[REDACTED:iban]"));
@@ -82,7 +83,8 @@ fn a_window_redacts_as_the_whole_text_would_for_every_delta_size() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_window_releases_text_before_the_end() {
     let mut window = Window::new(pii(), KindSet::EMPTY);
     let mut released = 0;
@@ -99,7 +101,8 @@ fn a_window_releases_text_before_the_end() {
     );
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_window_holds_a_key_split_across_deltas_and_blocks_it() {
     let text = format!(
         "{} Here is the key you asked for: {KEY} and that is all.",
@@ -126,7 +129,8 @@ fn a_window_holds_a_key_split_across_deltas_and_blocks_it() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_window_holds_a_private_key_block_until_it_ends() {
     let block = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n\
         VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n\
@@ -143,7 +147,8 @@ fn a_window_holds_a_private_key_block_until_it_ends() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_window_over_a_long_clean_answer_does_linear_work() {
     let text = "The weather was fine and the meeting ran long. ".repeat(2000);
     let before = detect::work_counter();
@@ -163,7 +168,8 @@ fn a_window_over_a_long_clean_answer_does_linear_work() {
 // ---------------------------------------------------------------------------------------
 // SSE framing
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_framer_yields_the_same_events_however_the_bytes_are_chunked() {
     let stream = b"event: message_start\ndata: {\"a\":1}\n\n: a comment\ndata: one\ndata: two\n\n\
         data: {\"b\":2}\r\n\r\nevent: ping\ndata: {}\n\n";
@@ -184,7 +190,8 @@ fn the_framer_yields_the_same_events_however_the_bytes_are_chunked() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_framer_refuses_an_endless_event() {
     let mut framer = Framer::new(1024);
     assert!(framer.push(&[b'x'; 600]).is_ok());
@@ -297,7 +304,8 @@ fn reassemble(provider: Provider, bytes: &[u8]) -> (String, Option<Value>) {
     (text, None)
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn streamed_answers_are_redacted_across_chunk_boundaries() {
     let guard = OutputGuard {
         redact: pii(),
@@ -328,7 +336,8 @@ fn streamed_answers_are_redacted_across_chunk_boundaries() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_streamed_answer_keeps_its_event_structure() {
     let guard = OutputGuard {
         redact: pii(),
@@ -362,7 +371,8 @@ fn a_streamed_answer_keeps_its_event_structure() {
     );
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_clean_streamed_answer_starts_flowing_before_it_ends() {
     let guard = OutputGuard {
         redact: pii(),
@@ -387,7 +397,8 @@ fn a_clean_streamed_answer_starts_flowing_before_it_ends() {
     assert!(arrived.starts_with(&sent));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_streamed_secret_ends_the_answer_with_a_provider_error_event() {
     let text = format!(
         "{}The key is {KEY} as requested. More text follows here.",
@@ -436,7 +447,8 @@ fn a_streamed_secret_ends_the_answer_with_a_provider_error_event() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn streamed_tool_call_arguments_are_checked_too() {
     let args = r#"{"to":"jane.doe@example.com","body":"see you at noon"}"#;
     let mut bytes = Vec::new();
@@ -469,7 +481,8 @@ fn streamed_tool_call_arguments_are_checked_too() {
     );
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn garbage_and_unknown_events_pass_untouched() {
     let guard = OutputGuard {
         redact: pii(),
@@ -484,7 +497,8 @@ fn garbage_and_unknown_events_pass_untouched() {
 // ---------------------------------------------------------------------------------------
 // Whole answers
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_whole_openai_answer_is_redacted_in_place() {
     let answer = json!({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini",
         "choices":[{"index":0,"message":{"role":"assistant","content":ANSWER,"refusal":null},
@@ -512,7 +526,8 @@ fn a_whole_openai_answer_is_redacted_in_place() {
     assert_eq!(report.redacted.get("iban"), Some(&1));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_whole_anthropic_answer_with_a_secret_is_blocked() {
     let answer = json!({"id":"msg_1","type":"message","role":"assistant","model":"claude-3-5-haiku",
         "content":[{"type":"text","text":"Here you go."},
@@ -527,7 +542,8 @@ fn a_whole_anthropic_answer_with_a_secret_is_blocked() {
     assert_eq!(report.blocked, Some(Kind::OpenaiKey));
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_clean_whole_answer_is_relayed_byte_for_byte() {
     let answer =
         br#"{"id":"msg_1","type":"message","content":[{"type":"text","text":"All fine."}]}"#;
@@ -554,7 +570,8 @@ fn texts_of(call: &LlmCall) -> Vec<String> {
     texts
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_mutable_walk_visits_exactly_what_the_detectors_see() {
     let chat = json!({"model":"gpt-4o","messages":[
         {"role":"system","content":"be brief"},
@@ -580,7 +597,8 @@ fn the_mutable_walk_visits_exactly_what_the_detectors_see() {
     }
 }
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn input_redaction_replaces_findings_everywhere_the_caller_wrote() {
     let body = json!({"model":"gpt-4o-mini","temperature":0.3,"messages":[
         {"role":"system","content":"Reply to jane.doe@example.com's ticket."},
@@ -607,7 +625,8 @@ fn input_redaction_replaces_findings_everywhere_the_caller_wrote() {
 // ---------------------------------------------------------------------------------------
 // Obligations
 
-#[test]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn merged_obligations_unite_kinds_and_blocking_beats_redacting() {
     let kinds = |list: &str| KindSet::parse(list).unwrap();
     let merged = obligations::merge([
