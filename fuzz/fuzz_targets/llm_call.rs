@@ -8,13 +8,20 @@
 //! * `estimated_input_tokens` is at least the texts' estimates plus the per-message
 //!   overhead, and `largest_input_tokens` is at most the total;
 //! * `cap_output_tokens` leaves a cap no larger than asked (embeddings excepted);
+//! * `redact(kinds)` (kinds picked from the input) rewrites exactly the texts
+//!   `visit_text` sees, in the same order, each as `redact_kinds` would, and counts
+//!   what `find_kinds` finds (so `visit_text_mut` walks like `visit_text`);
 //! * `upstream_body` encodes, and the encoded body parses again as the same endpoint with
 //!   the upstream model and the same texts, counts, flags, caps and token estimate.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use llm_policy_gateway::engine::detect::{injection, redact, scan_call, Finding};
+use std::collections::BTreeMap;
+
+use llm_policy_gateway::engine::detect::{
+    find_kinds, injection, redact, redact_kinds, scan_call, Finding, Kind, KindSet,
+};
 use llm_policy_gateway::engine::tokens;
 use llm_policy_gateway::engine::{Endpoint, LlmCall};
 
@@ -50,6 +57,15 @@ fn check_findings(texts: &[String], findings: &[Finding]) {
 
 fuzz_target!(|data: &[u8]| {
     let cap = data.iter().map(|&b| u64::from(b)).sum::<u64>() % 4096;
+    // Some kinds to redact: every kind when the input's bytes say so, else a subset.
+    let mask = data.iter().fold(0u32, |h, &b| h.rotate_left(5) ^ u32::from(b));
+    let kinds = KindSet::of(
+        Kind::ALL
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| mask & 0x8000 != 0 || (mask >> i) & 1 == 1)
+            .map(|(_, k)| k),
+    );
     for endpoint in [Endpoint::ChatCompletions, Endpoint::Embeddings, Endpoint::Messages] {
         let Ok(mut call) = LlmCall::parse(endpoint, data) else {
             continue;
@@ -108,6 +124,23 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(changed, asked != call.max_output_tokens);
             }
         }
+
+        // Redaction walks the same texts in the same order.
+        let mut redacted = call.clone();
+        let counts = redacted.redact(kinds);
+        let mut want_counts: BTreeMap<&'static str, u32> = BTreeMap::new();
+        let want_texts: Vec<String> = seen
+            .iter()
+            .map(|text| {
+                for f in find_kinds(text, kinds) {
+                    assert!(kinds.contains(f.kind), "{f:?} not among {:?}", kinds.names());
+                    *want_counts.entry(f.kind.name()).or_insert(0) += 1;
+                }
+                redact_kinds(text, kinds).map_or_else(|| text.clone(), |(r, _)| r)
+            })
+            .collect();
+        assert_eq!(texts(&redacted), want_texts, "redact rewrote other texts");
+        assert_eq!(counts, want_counts, "redact counted other findings");
 
         // The forwarded body.
         let body = call
