@@ -293,6 +293,7 @@ if (!loadResult) {
     `(the mock writes 9 events, ${c.mock_chunk_delay_ms} ms apart). autocannon ${c.autocannon}, ${c.repeats} round(s) of ${c.seconds} s per scenario`,
     `(at most ${c.max_requests_per_run.toLocaleString("en-US")} requests each), after a ${c.warmupSeconds} s warm-up, target order rotated each round;`,
     "latency percentiles are over every 2xx answer of a run (µs timings), then the median over rounds.",
+    ...(c.worker_wasm ? [`The gateway ran \`build/index_bg.wasm\` SHA-256 \`${c.worker_wasm.sha256.slice(0, 16)}…\`, built ${c.worker_wasm.mtime.replace("T", " ").replace(/\.\d+Z$/, " UTC")}.`] : []),
     c.pinning
       ? `Pinned with taskset: load generator on ${c.pinning.load_generator}; ${c.pinning.servers}.`
       : "Not pinned (taskset missing or a single core).",

@@ -16,7 +16,8 @@
 
 import autocannon from "autocannon";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
@@ -309,6 +310,14 @@ const result = {
     request_bytes: { json: Buffer.byteLength(chatBody({ stream: false })), stream: Buffer.byteLength(chatBody({ stream: true })) },
     pinning: pinned ? { load_generator: "core 0", servers: "core 1 (target process, workerd or Portkey, and the mock)" } : null,
     autocannon: "8.0.0",
+    worker_wasm: (() => {
+      try {
+        const path = `${root}build/index_bg.wasm`;
+        return { sha256: createHash("sha256").update(readFileSync(path)).digest("hex"), mtime: statSync(path).mtime.toISOString() };
+      } catch {
+        return null;
+      }
+    })(),
     portkey_guardrail: PORTKEY_GUARDRAIL,
   },
   targets,
