@@ -42,16 +42,25 @@ const data = Object.fromEntries(KNOWN.map((name) => [name, load(name)]));
 const others = files.map((f) => f.replace(/\.json$/, "")).filter((name) => !KNOWN.includes(name));
 
 // --- formatting -----------------------------------------------------------------------
+// Counts (integers) as integers; measured values by magnitude, ≥ 1000 with separators.
+const fmtFloat = (value, digits = 2) => {
+  if (value === null || value === undefined) return "–";
+  if (Math.abs(value) >= 1000) return value.toLocaleString("en-US", { maximumFractionDigits: 0 });
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(digits);
+};
 const fmt = (value, digits = 2) => {
   if (value === null || value === undefined) return "–";
   if (typeof value !== "number") return String(value);
   if (Number.isInteger(value)) return value.toLocaleString("en-US");
+  if (Math.abs(value) >= 1000) return value.toLocaleString("en-US", { maximumFractionDigits: 0 });
   if (Math.abs(value) >= 100) return value.toFixed(0);
   if (Math.abs(value) >= 10) return value.toFixed(1);
   return value.toFixed(digits);
 };
 const bytes = (n) => (n === null || n === undefined ? "–" : `${n.toLocaleString("en-US")} B (${(n / 1e6).toFixed(2)} MB)`);
-const signed = (value) => (value === null || value === undefined ? "–" : `${value >= 0 ? "+" : "−"}${fmt(Math.abs(value))}`);
+const signed = (value) => (value === null || value === undefined ? "–" : `${value >= 0 ? "+" : "−"}${fmtFloat(Math.abs(value))}`);
 const range = (pair, digits) => (pair ? `${fmt(pair[0], digits)}–${fmt(pair[1], digits)}` : "–");
 const met = (ok) => (ok === null || ok === undefined ? "not measured" : ok ? "**met**" : "**not met**");
 function table(headers, rows) {
