@@ -1,5 +1,12 @@
 //! Authentication: the caller's key (OpenAI's `Authorization: Bearer`, Anthropic's
 //! `x-api-key`) is hashed and looked up in KV, where it maps to a principal.
+//!
+//! Known keys are also remembered per isolate for [`ISOLATE_CACHE_MS`], so a busy isolate
+//! does not call KV on every request: a revoked key stops working within KV's edge-cache
+//! TTL plus that (90 s at most).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use worker::{Headers, KvStore};
 
@@ -11,6 +18,34 @@ use super::reply::{ErrorKind, Failure};
 /// KV may serve a key record from its edge cache for this long (Cloudflare's minimum):
 /// a revoked key stops working within a minute.
 const KEY_CACHE_TTL_SECONDS: u64 = 60;
+
+/// How long an isolate trusts a key record it read from KV.
+const ISOLATE_CACHE_MS: f64 = 30_000.0;
+/// Bounds the isolate's memory: the cache starts over when it holds this many keys.
+const ISOLATE_CACHE_MAX_KEYS: usize = 4096;
+
+thread_local! {
+    /// KV key (the SHA-256 of the caller's key, never the key) → principal and expiry.
+    static KNOWN_KEYS: RefCell<HashMap<String, (Principal, f64)>> = RefCell::new(HashMap::new());
+}
+
+fn cached(kv_key: &str, now_ms: f64) -> Option<Principal> {
+    KNOWN_KEYS.with(|keys| {
+        let keys = keys.borrow();
+        let (principal, expires) = keys.get(kv_key)?;
+        (now_ms < *expires).then(|| principal.clone())
+    })
+}
+
+fn remember(kv_key: String, principal: &Principal, now_ms: f64) {
+    KNOWN_KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if keys.len() >= ISOLATE_CACHE_MAX_KEYS {
+            keys.clear();
+        }
+        keys.insert(kv_key, (principal.clone(), now_ms + ISOLATE_CACHE_MS));
+    });
+}
 
 /// The key the caller presented, if any.
 pub fn presented_key(headers: &Headers) -> Option<String> {
@@ -38,8 +73,13 @@ pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Principal, 
             "no api key: send `Authorization: Bearer <key>` or `x-api-key: <key>`",
         )
     })?;
+    let kv_key = keys::kv_key(&key);
+    let now_ms = js_sys::Date::now();
+    if let Some(principal) = cached(&kv_key, now_ms) {
+        return Ok(principal);
+    }
     let record = kv
-        .get(&keys::kv_key(&key))
+        .get(&kv_key)
         .cache_ttl(KEY_CACHE_TTL_SECONDS)
         .text()
         .await
@@ -59,5 +99,7 @@ pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Principal, 
     };
     let record = record.ok_or_else(unknown)?;
     // A malformed record is an operator error; the caller only learns the key is unusable.
-    Principal::from_json(&record).map_err(|_| unknown())
+    let principal = Principal::from_json(&record).map_err(|_| unknown())?;
+    remember(kv_key, &principal, now_ms);
+    Ok(principal)
 }
