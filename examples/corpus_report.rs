@@ -570,10 +570,11 @@ fn token_estimator(out: &mut String, texts: &[TokenText]) {
                 est < reference
             })
             .collect();
-        verdicts.push((name, over, under, bias, ratio, low));
+        let most_low = signed.iter().copied().fold(0.0, f64::min);
+        verdicts.push((name, over, under, bias, ratio, low, most_low));
     }
     let _ = writeln!(out);
-    for (name, over, under, bias, ratio, low) in verdicts {
+    for (name, over, under, bias, ratio, low, most_low) in verdicts {
         let direction = if bias >= 0.0 { "high" } else { "low" };
         let weighted = if ratio >= 1.0 { "high" } else { "low" };
         let _ = writeln!(
@@ -581,11 +582,20 @@ fn token_estimator(out: &mut String, texts: &[TokenText]) {
             "* Against `{name}`: per text the estimate is **{direction}** on average \
              ({bias:+.1}%; high for {over} texts, low for {under}); weighted by tokens it is \
              **{weighted}** (the corpus total is {ratio:.2}× the reference). It \
-             under-estimates {}.",
+             under-estimates {}.{}",
             if low.is_empty() {
                 "no category".to_owned()
             } else {
                 format!("these categories: {}", low.join(", "))
+            },
+            if most_low < 0.0 {
+                format!(
+                    " At worst ({most_low:+.1}%) a text holds {:.2}× the tokens the estimate \
+                     (and so a cost cap) counted.",
+                    100.0 / (100.0 + most_low)
+                )
+            } else {
+                String::new()
             }
         );
     }
