@@ -8,12 +8,10 @@
 pub const PER_MESSAGE_OVERHEAD: u64 = 4;
 
 pub fn estimate(text: &str) -> u64 {
-    let (ascii, other) = text.chars().fold((0u64, 0u64), |(ascii, other), c| {
-        if c.is_ascii() {
-            (ascii + 1, other)
-        } else {
-            (ascii, other + 1)
-        }
+    // Counted over bytes, not chars (no UTF-8 decoding): a character outside ASCII is
+    // one lead byte (0xC0 and up) and its continuation bytes (0x80-0xBF).
+    let (ascii, other) = text.bytes().fold((0u64, 0u64), |(ascii, other), b| {
+        (ascii + u64::from(b < 0x80), other + u64::from(b >= 0xC0))
     });
     ascii.div_ceil(4) + other
 }
@@ -37,5 +35,23 @@ mod tests {
     fn non_ascii_counts_a_token_per_character() {
         assert_eq!(estimate("日本語"), 3);
         assert_eq!(estimate("héllo"), 2);
+        assert_eq!(estimate("😀 ok"), 2);
+    }
+
+    #[test]
+    fn counting_bytes_matches_counting_chars() {
+        for text in [
+            "",
+            "a",
+            "abcde",
+            "héllo wörld",
+            "日本語 text",
+            "😀😀x",
+            "\u{7f}\u{80}\u{7ff}\u{800}",
+        ] {
+            let ascii = text.chars().filter(char::is_ascii).count() as u64;
+            let other = text.chars().filter(|c| !c.is_ascii()).count() as u64;
+            assert_eq!(estimate(text), ascii.div_ceil(4) + other, "{text:?}");
+        }
     }
 }

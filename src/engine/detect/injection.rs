@@ -51,6 +51,7 @@
 
 use std::sync::OnceLock;
 
+use super::bytes::{is_token, load8, long_runs};
 use super::normalize::normalize;
 use super::patterns::{
     EXTRA_SIGNALS, FIRST_PERSON, NEGATORS, NEW_INSTRUCTIONS, PATTERNS, SELF_REF, SELF_VERBS,
@@ -219,12 +220,25 @@ const UNKNOWN: u16 = u16::MAX;
 struct Compiled {
     negatable: bool,
     self_ref: bool,
-    steps: Vec<(usize, Vec<u64>)>,
+    /// The gap allowed before each step (the first step's is unused).
+    gaps: Vec<usize>,
 }
 
 struct Engine {
     vocab: Vec<&'static str>,
     max_word: usize,
+    /// The vocabulary as keys (see [`pack`]), by id (0 for a word too long for a key: it
+    /// is looked up in `vocab` instead).
+    keys: Vec<u128>,
+    /// Open-addressing hash table of the keys (linear probing, a power of two long, at
+    /// most a quarter full, so most words that are not in the vocabulary stop at their
+    /// first slot): an id per slot, or `UNKNOWN`.
+    slots: Vec<u16>,
+    /// The `(pattern, step)` pairs whose word set holds vocabulary word `id` are
+    /// `word_steps[step_start[id]..step_start[id + 1]]`, by pattern and then by step
+    /// downwards: the order in which the matcher visits them.
+    step_start: Vec<u32>,
+    word_steps: Vec<(u16, u8)>,
     patterns: Vec<Compiled>,
     /// Offset of each pattern's first step in the flat state array.
     offsets: Vec<usize>,
@@ -233,6 +247,11 @@ struct Engine {
     self_ref: Vec<u64>,
     self_verbs: Vec<u64>,
     first_person: Vec<u64>,
+    /// The "new instructions" headers that do not end with `:`, split at their last
+    /// space: the tokenizer finds them at the word that ends them.
+    word_headers: Vec<(&'static str, &'static str)>,
+    /// The first bytes of their last words.
+    header_starts: Vec<u8>,
 }
 
 fn engine() -> &'static Engine {
@@ -264,31 +283,71 @@ fn build_engine() -> Engine {
         }
         bits
     };
+    let (keys, slots) = hash_table(&vocab);
+    let mut per_word: Vec<Vec<(u16, u8)>> = vec![Vec::new(); vocab.len()];
+    for (p, pattern) in PATTERNS.iter().enumerate() {
+        for (s, step) in pattern.steps.iter().enumerate().rev() {
+            let (Ok(p), Ok(s)) = (u16::try_from(p), u8::try_from(s)) else {
+                continue;
+            };
+            for w in step.words {
+                if let Some(list) = vocab
+                    .binary_search(w)
+                    .ok()
+                    .and_then(|id| per_word.get_mut(id))
+                {
+                    list.push((p, s));
+                }
+            }
+        }
+    }
+    let mut step_start = Vec::with_capacity(vocab.len() + 1);
+    let mut word_steps = Vec::new();
+    for mut list in per_word {
+        // A word listed twice in one step counts once.
+        list.dedup();
+        step_start.push(u32::try_from(word_steps.len()).unwrap_or(u32::MAX));
+        word_steps.extend(list);
+    }
+    step_start.push(u32::try_from(word_steps.len()).unwrap_or(u32::MAX));
     let patterns: Vec<Compiled> = PATTERNS
         .iter()
         .map(|p| Compiled {
             negatable: p.negatable,
             self_ref: p.self_ref,
-            steps: p
-                .steps
-                .iter()
-                .map(|st| (usize::from(st.gap), set(st.words)))
-                .collect(),
+            gaps: p.steps.iter().map(|st| usize::from(st.gap)).collect(),
         })
         .collect();
     let mut offsets = Vec::with_capacity(patterns.len());
     let mut total_steps = 0usize;
     for p in &patterns {
         offsets.push(total_steps);
-        total_steps += p.steps.len();
+        total_steps += p.gaps.len();
     }
+    let word_headers: Vec<(&'static str, &'static str)> = NEW_INSTRUCTIONS
+        .iter()
+        .filter(|h| !h.ends_with(':'))
+        .filter_map(|h| h.rsplit_once(' '))
+        .collect();
+    let mut header_starts: Vec<u8> = word_headers
+        .iter()
+        .filter_map(|(_, last)| last.bytes().next())
+        .collect();
+    header_starts.sort_unstable();
+    header_starts.dedup();
     Engine {
         negators: set(NEGATORS),
         self_ref: set(SELF_REF),
         self_verbs: set(SELF_VERBS),
         first_person: set(FIRST_PERSON),
+        word_headers,
+        header_starts,
         vocab,
         max_word,
+        keys,
+        slots,
+        step_start,
+        word_steps,
         patterns,
         offsets,
         total_steps,
@@ -300,17 +359,109 @@ fn has(bits: &[u64], id: u16) -> bool {
     bits.get(id / 64).is_some_and(|w| (w >> (id % 64)) & 1 == 1)
 }
 
-impl Engine {
-    fn lookup(&self, word: &str) -> u16 {
-        tick(8);
-        if word.len() > self.max_word {
-            return UNKNOWN;
+/// A word of at most 16 bytes as one number: its bytes, little-endian, zero-padded (a
+/// word has no zero byte, so the key is the word).
+fn pack(word: &[u8]) -> Option<u128> {
+    if word.len() > 16 {
+        return None;
+    }
+    Some(
+        word.iter()
+            .enumerate()
+            .fold(0u128, |key, (k, &c)| key | u128::from(c) << (8 * k)),
+    )
+}
+
+/// [`pack`] for the word `bytes[start..start + len]` (`len` at most 16), reading it as two
+/// eight-byte words when the text is long enough.
+fn pack_at(bytes: &[u8], start: usize, len: usize) -> u128 {
+    match (load8(bytes, start), load8(bytes, start + 8)) {
+        (Some(lo), Some(hi)) => {
+            let keep = |n: usize| match n {
+                0 => 0,
+                1..=7 => (1u64 << (8 * n)) - 1,
+                _ => u64::MAX,
+            };
+            let lo = lo & keep(len);
+            let hi = hi & keep(len.saturating_sub(8));
+            u128::from(lo) | u128::from(hi) << 64
         }
-        self.vocab
-            .binary_search(&word)
-            .ok()
-            .and_then(|id| u16::try_from(id).ok())
-            .unwrap_or(UNKNOWN)
+        _ => pack(bytes.get(start..start + len).unwrap_or_default()).unwrap_or(0),
+    }
+}
+
+fn key_hash(key: u128) -> usize {
+    let x = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (x.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 40) as usize
+}
+
+/// The keys of `vocab` and their hash table (see `Engine::slots`).
+fn hash_table(vocab: &[&str]) -> (Vec<u128>, Vec<u16>) {
+    let keys: Vec<u128> = vocab
+        .iter()
+        .map(|w| pack(w.as_bytes()).unwrap_or(0))
+        .collect();
+    let size = (vocab.len() * 4).next_power_of_two().max(16);
+    let mut slots = vec![UNKNOWN; size];
+    for (id, &key) in keys.iter().enumerate() {
+        let Ok(id) = u16::try_from(id) else {
+            break;
+        };
+        if key == 0 {
+            continue;
+        }
+        let mut slot = key_hash(key) & (size - 1);
+        while slots.get(slot).is_some_and(|&e| e != UNKNOWN) {
+            slot = (slot + 1) & (size - 1);
+        }
+        if let Some(entry) = slots.get_mut(slot) {
+            *entry = id;
+        }
+    }
+    (keys, slots)
+}
+
+impl Engine {
+    /// The vocabulary id of `word`, or `UNKNOWN`.
+    fn lookup(&self, word: &[u8]) -> u16 {
+        match pack(word) {
+            Some(key) => self.lookup_key(key),
+            None => {
+                tick(8);
+                // Longer than a key: only a vocabulary word that long can match.
+                self.vocab
+                    .iter()
+                    .position(|w| w.len() > 16 && w.as_bytes() == word)
+                    .and_then(|id| u16::try_from(id).ok())
+                    .unwrap_or(UNKNOWN)
+            }
+        }
+    }
+
+    /// The vocabulary id of the word whose key is `key`, or `UNKNOWN`.
+    fn lookup_key(&self, key: u128) -> u16 {
+        tick(8);
+        let mask = self.slots.len().saturating_sub(1);
+        let mut slot = key_hash(key) & mask;
+        while let Some(&id) = self.slots.get(slot) {
+            if id == UNKNOWN || self.keys.get(usize::from(id)) == Some(&key) {
+                return id;
+            }
+            slot = (slot + 1) & mask;
+        }
+        UNKNOWN
+    }
+
+    /// The `(pattern, step)` pairs vocabulary word `id` takes part in.
+    fn steps_of(&self, id: u16) -> &[(u16, u8)] {
+        let id = usize::from(id);
+        let (Some(&from), Some(&to)) = (self.step_start.get(id), self.step_start.get(id + 1))
+        else {
+            return &[];
+        };
+        self.word_steps
+            .get(from as usize..to as usize)
+            .unwrap_or_default()
     }
 }
 
@@ -320,150 +471,335 @@ struct Tok {
     sentence: u32,
 }
 
-/// A word of normalised text: `normalized[start..end]` (apostrophes included).
-#[derive(Debug, Clone, Copy)]
-struct RawWord {
-    start: usize,
-    end: usize,
+// Classes of normalised ASCII bytes for the tokenizer.
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+const WORD: u8 = LETTER | DIGIT;
+/// May separate letters spelled out one at a time.
+const SPACER: u8 = 4;
+/// `!`, `?`, `;` end a sentence (`.` only when no word follows at once).
+const SENTENCE_END: u8 = 8;
+/// Where a marker may start (`<`, `[`, `#`), a header ends (`:`) or a line starts (`\n`).
+const ANCHOR: u8 = 16;
+// Flags of a word being read, besides LETTER and DIGIT.
+const APOSTROPHE: u8 = 32;
+const NON_ASCII: u8 = 64;
+
+static CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut rest: &mut [u8] = &mut table;
+    let mut b = 0u8;
+    while let [entry, tail @ ..] = rest {
+        *entry = if b.is_ascii_alphabetic() {
+            LETTER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else {
+            match b {
+                b' ' | b'.' | b'-' | b'_' | b'*' | b'|' | b'/' | b',' | b'+' | b'~' => SPACER,
+                b'!' | b'?' | b';' => SENTENCE_END,
+                b'<' | b'[' | b'#' | b':' | b'\n' => ANCHOR,
+                // Part of a word once the word has started.
+                b'\'' => APOSTROPHE,
+                _ => 0,
+            }
+        };
+        b = b.wrapping_add(1);
+        rest = tail;
+    }
+    table
+};
+
+fn class(b: u8) -> u8 {
+    CLASSES.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// A run of single letters separated by spacers, being read (see [`tokenize`]).
+#[derive(Default)]
+struct SpacedRun {
+    /// Index in the token list of the run's first letter.
+    first: usize,
     sentence: u32,
-    /// Separated from the previous word by one to three spacer characters only, in the
-    /// same sentence: a candidate for letters spelled out one at a time.
-    spaced: bool,
+    letters: String,
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || (!c.is_ascii() && c.is_alphanumeric())
-}
-
-fn is_spacer(c: char) -> bool {
-    matches!(c, ' ' | '.' | '-' | '_' | '*' | '|' | '/' | ',' | '+' | '~')
-}
-
-/// Words of normalised text with their vocabulary ids and sentence numbers. Runs of four
-/// or more single letters separated by spacers ("i g n o r e", "i.g.n.o.r.e") that spell
-/// a trigger word are joined and split into vocabulary words (greedy longest match), and
-/// flag the `spaced_letters` signal.
+/// Words of normalised text with their vocabulary ids and sentence numbers, in one pass
+/// over the bytes. Runs of four or more single letters separated by spacers
+/// ("i g n o r e", "i.g.n.o.r.e") that spell a trigger word are joined and split into
+/// vocabulary words (greedy longest match), and flag the `spaced_letters` signal.
+///
+/// The same pass spots the literal markers: chat-template markers where a `<`, `[` or
+/// `#` is, "new instructions:" headers at a `:` (or at the word that ends them), and
+/// forged `system:` turns at each line start.
 fn tokenize(normalized: &str, engine: &Engine, hits: &mut u128) -> Vec<Tok> {
     let bytes = normalized.as_bytes();
-    let mut raws: Vec<RawWord> = Vec::new();
-    let mut current: Option<usize> = None;
+    let mut toks: Vec<Tok> = Vec::with_capacity(bytes.len() / 4 + 1);
+    let mut run = SpacedRun::default();
+    let mut scratch = Vec::new();
     let mut sentence = 0u32;
+    // Characters since the last word, whether they were all spacers, and the sentence
+    // the last word was in.
     let mut gap = 0usize;
     let mut gap_spacers = true;
     let mut gap_sentence = 0u32;
-    for (pos, c) in normalized.char_indices() {
-        tick(1);
-        if is_word_char(c) {
-            if current.is_none() {
-                current = Some(pos);
-            }
-            continue;
-        }
-        if c == '\'' && current.is_some() {
-            continue;
-        }
-        if let Some(start) = current.take() {
-            let spaced = (1..=3).contains(&gap) && gap_spacers && gap_sentence == sentence;
-            raws.push(RawWord {
-                start,
-                end: pos,
-                sentence,
-                spaced,
-            });
-            gap = 0;
-            gap_spacers = true;
-            gap_sentence = sentence;
-        }
-        gap += 1;
-        gap_spacers &= is_spacer(c);
-        // A full stop ends a sentence unless a word follows at once (`e.g`, `3.14`,
-        // `i.g.n.o.r.e`).
-        let full_stop = c == '.' && !bytes.get(pos + 1).is_some_and(u8::is_ascii_alphanumeric);
-        if full_stop || matches!(c, '!' | '?' | ';') {
-            sentence = sentence.saturating_add(1);
-        }
-    }
-    if let Some(start) = current {
-        let spaced = (1..=3).contains(&gap) && gap_spacers && gap_sentence == sentence;
-        raws.push(RawWord {
-            start,
-            end: normalized.len(),
-            sentence,
-            spaced,
-        });
-    }
-    let single = |w: &RawWord| w.end == w.start + 1;
-    let mut toks = Vec::with_capacity(raws.len());
-    let mut word = String::new();
+    *hits |= line_start(normalized, 0, *hits);
     let mut i = 0usize;
-    while let Some(first) = raws.get(i) {
-        // A run of single letters?
-        let mut j = i;
-        if single(first) {
-            while raws
-                .get(j + 1)
-                .is_some_and(|w| single(w) && w.spaced && w.sentence == first.sentence)
-            {
-                j += 1;
+    while let Some(&b) = bytes.get(i) {
+        let c = class(b);
+        let start = i;
+        let flags = if c & WORD != 0 {
+            let mut flags = c;
+            i += 1;
+            while let Some(&b) = bytes.get(i) {
+                let c = class(b);
+                if c & (WORD | APOSTROPHE) == 0 {
+                    break;
+                }
+                flags |= c;
+                i += 1;
             }
-        }
-        if j - i + 1 >= 4 {
-            let joined: String = raws
-                .get(i..=j)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|w| normalized.get(w.start..w.end))
-                .collect();
-            tick(joined.len().saturating_mul(SPACED_TRIGGERS.len()));
-            if SPACED_TRIGGERS.iter().any(|t| joined.contains(t)) {
-                *hits |= bit(SIG_SPACED);
-                segment(&joined, first.sentence, engine, &mut toks);
-                i = j + 1;
+            // ASCII letters, digits and apostrophes; anything else goes the slow way.
+            if bytes.get(i).is_some_and(|&b| b >= 0x80) {
+                let (end, more) = read_word(normalized, i, flags);
+                i = end;
+                more
+            } else {
+                flags
+            }
+        } else if b < 0x80 {
+            tick(1);
+            gap += 1;
+            gap_spacers &= c & SPACER != 0;
+            // A full stop ends a sentence unless a word follows at once (`e.g`, `3.14`,
+            // `i.g.n.o.r.e`).
+            let full_stop = b == b'.' && !bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric);
+            if full_stop || c & SENTENCE_END != 0 {
+                sentence = sentence.saturating_add(1);
+            }
+            if c & ANCHOR != 0 {
+                *hits |= anchor(normalized, i, b, *hits);
+            }
+            i += 1;
+            continue;
+        } else {
+            let Some(ch) = normalized.get(i..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
+            if !ch.is_alphanumeric() {
+                tick(1);
+                gap += 1;
+                gap_spacers = false;
+                i += ch.len_utf8();
                 continue;
             }
+            let (end, flags) = read_word(normalized, i, NON_ASCII);
+            i = end;
+            flags
+        };
+        // The word `normalized[start..i]`, apostrophes included.
+        tick(i - start);
+        let raw = bytes.get(start..i).unwrap_or_default();
+        let len = i - start;
+        let id = if flags & (APOSTROPHE | NON_ASCII) == 0 && flags & WORD != WORD {
+            if len <= 16 {
+                engine.lookup_key(pack_at(bytes, start, len))
+            } else {
+                engine.lookup(raw)
+            }
+        } else {
+            clean_lookup(raw, flags, engine, &mut scratch)
+        };
+        let first = raw.first().copied().unwrap_or(0);
+        if engine.header_starts.contains(&first) && *hits & bit(SIG_NEW_INSTRUCTIONS) == 0 {
+            *hits |= header_at_word(normalized, start, engine);
         }
-        for w in raws.get(i..=j).unwrap_or_default() {
-            word.clear();
-            word.extend(
-                normalized
-                    .get(w.start..w.end)
-                    .unwrap_or_default()
-                    .chars()
-                    .filter(|&c| c != '\''),
-            );
-            unleet(&mut word);
-            toks.push(Tok {
-                id: engine.lookup(&word),
-                sentence: w.sentence,
-            });
+        // Single letters spelled out: extend the current run or start a new one.
+        let single = i == start + 1;
+        if single || !run.letters.is_empty() {
+            let spaced = (1..=3).contains(&gap) && gap_spacers && gap_sentence == sentence;
+            if single && !run.letters.is_empty() && spaced && sentence == run.sentence {
+                run.letters.push(char::from(first));
+            } else {
+                close_run(&mut run, engine, &mut toks, hits);
+                if single {
+                    run.first = toks.len();
+                    run.sentence = sentence;
+                    run.letters.push(char::from(first));
+                }
+            }
         }
-        i = j + 1;
+        toks.push(Tok { id, sentence });
+        gap = 0;
+        gap_spacers = true;
+        gap_sentence = sentence;
     }
+    close_run(&mut run, engine, &mut toks, hits);
     toks
 }
 
-/// Leetspeak in a word that mixes letters and digits: `1gn0r3` → `ignore`.
-fn unleet(word: &mut String) {
-    let letters = word.bytes().any(|b| b.is_ascii_alphabetic());
-    let digits = word.bytes().any(|b| b.is_ascii_digit());
-    if !(letters && digits && word.is_ascii()) {
-        return;
+/// Reads on from `from` in a word whose characters so far had the classes `flags`:
+/// letters and digits, ASCII or not, and apostrophes. Returns the word's end and the
+/// classes of all its characters (`LETTER`, `DIGIT`, `APOSTROPHE`, `NON_ASCII`).
+fn read_word(normalized: &str, from: usize, flags: u8) -> (usize, u8) {
+    let bytes = normalized.as_bytes();
+    let mut flags = flags;
+    let mut j = from;
+    loop {
+        while let Some(&b) = bytes.get(j) {
+            let c = class(b);
+            if c & (WORD | APOSTROPHE) == 0 {
+                break;
+            }
+            flags |= c;
+            j += 1;
+        }
+        match bytes.get(j) {
+            Some(&b) if b >= 0x80 => {}
+            _ => return (j, flags),
+        }
+        match normalized.get(j..).and_then(|rest| rest.chars().next()) {
+            Some(ch) if ch.is_alphanumeric() => {
+                flags |= NON_ASCII;
+                j += ch.len_utf8();
+            }
+            _ => return (j, flags),
+        }
     }
-    let folded: String = word
-        .chars()
-        .map(|c| match c {
-            '0' => 'o',
-            '1' => 'i',
-            '3' => 'e',
-            '4' => 'a',
-            '5' => 's',
-            '7' => 't',
-            '8' => 'b',
-            '9' => 'g',
-            _ => c,
-        })
-        .collect();
-    *word = folded;
+}
+
+/// The vocabulary id of a word that needs cleaning first: apostrophes dropped (`don't`
+/// is `dont`), digits in a word that has letters too un-leeted (`1gn0r3` is `ignore`).
+/// A word with non-ASCII letters is not in the (ASCII) vocabulary.
+#[cold]
+fn clean_lookup(raw: &[u8], flags: u8, engine: &Engine, scratch: &mut Vec<u8>) -> u16 {
+    if flags & NON_ASCII != 0 {
+        tick(8);
+        return UNKNOWN;
+    }
+    scratch.clear();
+    scratch.extend(raw.iter().filter(|&&c| c != b'\''));
+    if flags & WORD == WORD {
+        for c in scratch.iter_mut() {
+            *c = unleet(*c);
+        }
+    }
+    engine.lookup(scratch)
+}
+
+/// The current run of single letters ends: four or more that spell a trigger word
+/// replace their tokens with the vocabulary words they segment into.
+fn close_run(run: &mut SpacedRun, engine: &Engine, toks: &mut Vec<Tok>, hits: &mut u128) {
+    let letters = &run.letters;
+    if letters.len() >= 4 {
+        tick(letters.len().saturating_mul(SPACED_TRIGGERS.len()));
+        if SPACED_TRIGGERS.iter().any(|t| letters.contains(t)) {
+            *hits |= bit(SIG_SPACED);
+            toks.truncate(run.first);
+            segment(letters, run.sentence, engine, toks);
+        }
+    }
+    run.letters.clear();
+}
+
+/// The signals a non-word ASCII byte of class `ANCHOR` at `at` starts or ends.
+#[cold]
+fn anchor(normalized: &str, at: usize, b: u8, hits: u128) -> u128 {
+    match b {
+        b'\n' => line_start(normalized, at + 1, hits),
+        b':' => {
+            if hits & bit(SIG_NEW_INSTRUCTIONS) != 0 {
+                return 0;
+            }
+            let upto = normalized.get(..=at).unwrap_or_default();
+            let after = normalized.get(at + 1..).unwrap_or_default();
+            let cued = NEW_INSTRUCTIONS.iter().any(|header| {
+                tick(header.len());
+                header.ends_with(':') && upto.ends_with(header) && cue_follows(after)
+            });
+            if cued {
+                bit(SIG_NEW_INSTRUCTIONS)
+            } else {
+                0
+            }
+        }
+        _ => {
+            if hits & bit(SIG_TEMPLATE) != 0 {
+                return 0;
+            }
+            tick(TEMPLATE_MARKERS.len());
+            let rest = normalized.get(at..).unwrap_or_default();
+            if TEMPLATE_MARKERS.iter().any(|m| rest.starts_with(m)) {
+                bit(SIG_TEMPLATE)
+            } else {
+                0
+            }
+        }
+    }
+}
+
+/// A "new instructions" header that does not end with `:` ends with a word: it is
+/// spotted where that word starts (`start`).
+#[cold]
+fn header_at_word(normalized: &str, start: usize, engine: &Engine) -> u128 {
+    let (Some(head), Some(rest)) = (normalized.get(..start), normalized.get(start..)) else {
+        return 0;
+    };
+    for &(before, last) in &engine.word_headers {
+        if !rest.starts_with(last) {
+            continue;
+        }
+        tick(before.len() + last.len());
+        let preceded = head
+            .strip_suffix(' ')
+            .is_some_and(|head| head.ends_with(before));
+        if preceded && cue_follows(rest.get(last.len()..).unwrap_or_default()) {
+            return bit(SIG_NEW_INSTRUCTIONS);
+        }
+    }
+    0
+}
+
+/// A line starts at `at`: a forged `system:` turn, if what follows addresses the model.
+fn line_start(normalized: &str, at: usize, hits: u128) -> u128 {
+    tick(1);
+    if hits & bit(SIG_SYSTEM_LINE) != 0 {
+        return 0;
+    }
+    // Trimming stops at the end of the line: `\n` is not trimmed.
+    let line = normalized
+        .get(at..)
+        .unwrap_or_default()
+        .trim_start_matches([' ', '>', '*', '#', '-', '`', '"', '\'', '_']);
+    let Some(rest) = SYSTEM_LINE_STARTS
+        .iter()
+        .find_map(|start| line.strip_prefix(start))
+    else {
+        return 0;
+    };
+    let rest = rest.split('\n').next().unwrap_or_default();
+    // `system: "…"` is a key in pasted code or YAML (an SDK call's system prompt), not a
+    // forged turn.
+    let quoted = rest.trim_start().starts_with(['"', '\'', '`']);
+    if !quoted && cue_follows(rest) {
+        bit(SIG_SYSTEM_LINE)
+    } else {
+        0
+    }
+}
+
+/// Leetspeak in a word that mixes letters and digits: `1gn0r3` → `ignore`.
+fn unleet(c: u8) -> u8 {
+    match c {
+        b'0' => b'o',
+        b'1' => b'i',
+        b'3' => b'e',
+        b'4' => b'a',
+        b'5' => b's',
+        b'7' => b't',
+        b'8' => b'b',
+        b'9' => b'g',
+        _ => c,
+    }
 }
 
 /// Runs every phrase pattern over the words in one pass.
@@ -472,45 +808,42 @@ fn run_patterns(toks: &[Tok], engine: &Engine) -> u128 {
     let mut hits = 0u128;
     for (i, tok) in toks.iter().enumerate() {
         tick(1);
-        if tok.id == UNKNOWN {
-            continue;
-        }
-        for (p, pattern) in engine.patterns.iter().enumerate() {
+        for &(p, step) in engine.steps_of(tok.id) {
+            tick(1);
+            let (p, step) = (usize::from(p), usize::from(step));
             if hits & bit(p) != 0 {
                 continue;
             }
+            let Some(pattern) = engine.patterns.get(p) else {
+                continue;
+            };
             let base = engine.offsets.get(p).copied().unwrap_or(0);
-            let last = pattern.steps.len().saturating_sub(1);
-            for (step, (gap, words)) in pattern.steps.iter().enumerate().rev() {
-                tick(1);
-                if !has(words, tok.id) {
-                    continue;
-                }
-                let matched = if step == 0 {
-                    let negated = pattern.negatable && negated(toks, i, engine);
-                    (!negated).then_some((i, i))
-                } else {
-                    match state.get(base + step - 1).copied().flatten() {
-                        Some((q, start))
-                            if q < i
-                                && i - q - 1 <= *gap
-                                && toks.get(q).is_some_and(|t| t.sentence == tok.sentence) =>
-                        {
-                            Some((i, start))
-                        }
-                        _ => None,
+            let last = pattern.gaps.len().saturating_sub(1);
+            let matched = if step == 0 {
+                let negated = pattern.negatable && negated(toks, i, engine);
+                (!negated).then_some((i, i))
+            } else {
+                let gap = pattern.gaps.get(step).copied().unwrap_or(0);
+                match state.get(base + step - 1).copied().flatten() {
+                    Some((q, start))
+                        if q < i
+                            && i - q - 1 <= gap
+                            && toks.get(q).is_some_and(|t| t.sentence == tok.sentence) =>
+                    {
+                        Some((i, start))
                     }
-                };
-                let Some((pos, start)) = matched else {
-                    continue;
-                };
-                if step == last {
-                    if !(pattern.self_ref && self_referential(toks, start, pos, engine)) {
-                        hits |= bit(p);
-                    }
-                } else if let Some(slot) = state.get_mut(base + step) {
-                    *slot = Some((pos, start));
+                    _ => None,
                 }
+            };
+            let Some((pos, start)) = matched else {
+                continue;
+            };
+            if step == last {
+                if !(pattern.self_ref && self_referential(toks, start, pos, engine)) {
+                    hits |= bit(p);
+                }
+            } else if let Some(slot) = state.get_mut(base + step) {
+                *slot = Some((pos, start));
             }
         }
     }
@@ -545,7 +878,6 @@ fn scan_normalized(normalized: &str, engine: &Engine) -> u128 {
     let mut hits = 0u128;
     let toks = tokenize(normalized, engine, &mut hits);
     hits |= run_patterns(&toks, engine);
-    hits |= markers(normalized);
     hits
 }
 
@@ -566,51 +898,9 @@ fn cue_follows(rest: &str) -> bool {
         })
 }
 
-fn markers(normalized: &str) -> u128 {
-    let mut hits = 0u128;
-    let any = |list: &[&str]| {
-        list.iter().any(|m| {
-            tick(normalized.len() / 4 + 1);
-            normalized.contains(m)
-        })
-    };
-    if any(TEMPLATE_MARKERS) {
-        hits |= bit(SIG_TEMPLATE);
-    }
-    // A "new instructions:" header counts when what follows addresses the model (a
-    // recipe's "new instructions: preheat the oven" does not).
-    for header in NEW_INSTRUCTIONS {
-        tick(normalized.len() / 4 + 1);
-        let cued = normalized
-            .match_indices(header)
-            .any(|(at, _)| cue_follows(normalized.get(at + header.len()..).unwrap_or_default()));
-        if cued {
-            hits |= bit(SIG_NEW_INSTRUCTIONS);
-            break;
-        }
-    }
-    for line in normalized.split('\n') {
-        tick(1);
-        let line = line.trim_start_matches([' ', '>', '*', '#', '-', '`', '"', '\'', '_']);
-        let Some(rest) = SYSTEM_LINE_STARTS
-            .iter()
-            .find_map(|start| line.strip_prefix(start))
-        else {
-            continue;
-        };
-        // `system: "…"` is a key in pasted code or YAML (an SDK call's system prompt),
-        // not a forged turn.
-        let quoted = rest.trim_start().starts_with(['"', '\'', '`']);
-        if !quoted && cue_follows(rest) {
-            hits |= bit(SIG_SYSTEM_LINE);
-            break;
-        }
-    }
-    hits
-}
-
 /// Greedy longest-match segmentation of joined letters into vocabulary words.
 fn segment(joined: &str, sentence: u32, engine: &Engine, toks: &mut Vec<Tok>) {
+    let joined = joined.as_bytes();
     let mut pos = 0usize;
     while pos < joined.len() {
         let longest = (2..=engine.max_word.min(joined.len() - pos))
@@ -627,56 +917,74 @@ fn segment(joined: &str, sentence: u32, engine: &Engine, toks: &mut Vec<Tok>) {
 }
 
 fn is_b64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
+    is_token(c)
 }
 
 /// Base64 and hex runs of the original text, decoded and rescanned once.
+///
+/// Both need a run of at least 40 characters of the base64 alphabet (hex digits are in
+/// it), so the text is read as runs of that alphabet and only the long ones are looked
+/// at closely: as the start of a base64 blob (unless an earlier blob wrapped over it),
+/// and for hex runs inside.
 fn encoded(text: &str, engine: &Engine) -> u128 {
     let b = text.as_bytes();
+    let mut hits = 0u128;
+    // Where the previous base64 blob (possibly wrapped over lines) ended.
+    let mut blob_end = 0usize;
+    long_runs(b, 40, is_b64, |start, end| {
+        hits |= hex_runs(b, start, end, engine);
+        if start >= blob_end {
+            let (after, found) = base64_blob(b, start, engine);
+            hits |= found;
+            blob_end = after;
+        }
+    });
+    hits
+}
+
+/// The base64 blob starting at `start`, possibly wrapped over lines: where it ends
+/// (after any `=` padding), and what its decoding matched.
+fn base64_blob(b: &[u8], start: usize, engine: &Engine) -> (usize, u128) {
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    let mut run: Vec<u8> = Vec::new();
+    let mut j = start;
+    // Characters since the last line break: only a long line (a wrapped blob) may
+    // continue on the next one.
+    let mut line = 0usize;
+    loop {
+        tick(1);
+        let c = at(j);
+        if is_b64(c) {
+            run.push(c);
+            line += 1;
+            j += 1;
+        } else if c == b'\r' && at(j + 1) == b'\n' && line >= 40 && is_b64(at(j + 2)) {
+            line = 0;
+            j += 2;
+        } else if c == b'\n' && line >= 40 && is_b64(at(j + 1)) {
+            line = 0;
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    while at(j) == b'=' {
+        j += 1;
+    }
+    let mut hits = 0u128;
+    if run.len() >= 40 {
+        hits |= decoded_signal(&decode_base64(run.iter().copied()), SIG_BASE64, engine);
+    }
+    (j.max(start + 1), hits)
+}
+
+/// Hex runs of 40 digits or more in `b[from..to]`, a run of the base64 alphabet: a run
+/// starts after a character that is not a letter or digit, or after `0x`.
+fn hex_runs(b: &[u8], from: usize, to: usize, engine: &Engine) -> u128 {
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
     let mut hits = 0u128;
-    let mut run: Vec<u8> = Vec::new();
-    // Base64, possibly wrapped over lines.
-    let mut i = 0usize;
-    while i < b.len() {
-        tick(1);
-        if !is_b64(at(i)) {
-            i += 1;
-            continue;
-        }
-        run.clear();
-        let mut j = i;
-        // Characters since the last line break: only a long line (a wrapped blob) may
-        // continue on the next one.
-        let mut line = 0usize;
-        loop {
-            tick(1);
-            let c = at(j);
-            if is_b64(c) {
-                run.push(c);
-                line += 1;
-                j += 1;
-            } else if c == b'\r' && at(j + 1) == b'\n' && line >= 40 && is_b64(at(j + 2)) {
-                line = 0;
-                j += 2;
-            } else if c == b'\n' && line >= 40 && is_b64(at(j + 1)) {
-                line = 0;
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        while at(j) == b'=' {
-            j += 1;
-        }
-        if run.len() >= 40 {
-            hits |= decoded_signal(&decode_base64(run.iter().copied()), SIG_BASE64, engine);
-        }
-        i = j.max(i + 1);
-    }
-    // Hex.
-    let mut i = 0usize;
-    while i < b.len() {
+    let mut i = from;
+    while i < to {
         tick(1);
         let prev = i.checked_sub(1).map_or(0, at);
         let prefixed = prev == b'x' && i.checked_sub(2).map_or(0, at) == b'0';

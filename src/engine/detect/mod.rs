@@ -29,6 +29,7 @@
 //! Debug builds count units of work (bytes, words and pattern steps examined) so tests
 //! can check linear scaling without timing anything: see [`work_counter`].
 
+mod bytes;
 pub mod injection;
 pub mod kind;
 pub mod normalize;

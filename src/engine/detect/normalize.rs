@@ -37,12 +37,53 @@
 //! it do not map back to the original text; the PII and secret detectors scan the
 //! original text instead.
 
+use super::bytes::{bytes_equal, has_below, has_non_ascii, load8};
+
 /// Normalises `text` for detection (see the module documentation). Linear in the input.
+///
+/// ASCII is the fast path: a run of printable ASCII is copied and lowercased in one go,
+/// ASCII whitespace updates the pending separator; only a non-ASCII character goes
+/// through the invisible-character test and the confusable fold.
 pub fn normalize(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     // Whitespace seen since the last emitted character: None, a space, or a line break.
     let mut pending: Option<char> = None;
-    for c in text.chars() {
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
+        if b < 0x80 {
+            if is_ascii_space(b) {
+                super::tick(1);
+                let line_break = matches!(b, b'\n' | b'\r' | 0x0B | 0x0C);
+                pending = match pending {
+                    Some('\n') => Some('\n'),
+                    _ if line_break => Some('\n'),
+                    _ => Some(' '),
+                };
+                i += 1;
+                continue;
+            }
+            // A run of ASCII that needs no change but lowercasing: no whitespace except
+            // single spaces between other characters. Copied, then lowercased in place.
+            let run = plain_run(bytes, i);
+            super::tick(run - i);
+            if let Some(ws) = pending.take() {
+                if !out.is_empty() {
+                    out.push(ws);
+                }
+            }
+            let from = out.len();
+            out.push_str(text.get(i..run).unwrap_or_default());
+            if let Some(appended) = out.get_mut(from..) {
+                appended.make_ascii_lowercase();
+            }
+            i = run;
+            continue;
+        }
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        i += c.len_utf8();
         super::tick(1);
         if is_invisible(c) {
             continue;
@@ -70,6 +111,60 @@ pub fn normalize(text: &str) -> String {
         }
     }
     out
+}
+
+/// The end of the run from `from` (a non-whitespace ASCII byte) of ASCII bytes whose
+/// only whitespace is single spaces each followed by a non-whitespace ASCII byte. Eight
+/// bytes at a time while they qualify, then byte by byte.
+fn plain_run(bytes: &[u8], from: usize) -> usize {
+    let mut j = from;
+    loop {
+        while let Some(word) = load8(bytes, j) {
+            let n = plain8(word);
+            j += n;
+            if n < 7 {
+                break;
+            }
+        }
+        let stop = j + 8;
+        while j < stop {
+            let Some(&c) = bytes.get(j) else {
+                return j;
+            };
+            if c == b' ' {
+                match bytes.get(j + 1) {
+                    Some(&next) if next < 0x80 && !is_ascii_space(next) => j += 2,
+                    _ => return j,
+                }
+            } else if c >= 0x80 || is_ascii_space(c) {
+                return j;
+            } else {
+                j += 1;
+            }
+        }
+    }
+}
+
+/// How many of these eight bytes (0, 7 or 8) certainly belong to a plain run that
+/// reached them: ASCII without control characters, whose only whitespace is single
+/// spaces. A space in the last byte is left out (the next byte decides what it is).
+fn plain8(word: u64) -> usize {
+    if has_non_ascii(word) {
+        return 0;
+    }
+    let spaces = bytes_equal(word, b' ');
+    if has_below(word, 0x20) || spaces & (spaces << 8) != 0 {
+        0
+    } else if spaces >> 56 != 0 {
+        7
+    } else {
+        8
+    }
+}
+
+/// The ASCII characters `char::is_whitespace` accepts.
+fn is_ascii_space(b: u8) -> bool {
+    b == b' ' || (0x09..=0x0D).contains(&b)
 }
 
 /// Characters that render as nothing (or nearly nothing) and only serve to split words.

@@ -36,19 +36,89 @@
 //!   least 2 groups and a decimal digit somewhere (so `a::b` or `dead::beef` in code are
 //!   not addresses, nor is the bare `::1`), optionally ending in an embedded IPv4.
 
+use super::bytes::for_each_digit_colon_at;
 use super::{resolve_overlaps, tick, Finding, Kind};
 
 /// Every PII finding in `text`, sorted by start and non-overlapping.
+///
+/// Every kind needs an `@` or a digit, an IPv6 address a `:` too: one pass (eight bytes
+/// at a time) lists where they are, and each scanner jumps from one place that can start
+/// its kind to the next instead of reading every byte.
 pub fn find(text: &str) -> Vec<Finding> {
     let b = text.as_bytes();
+    let mut ats = Vec::new();
+    let mut digits: Vec<(usize, usize)> = Vec::new();
+    let mut colons: Vec<(usize, usize)> = Vec::new();
+    for_each_digit_colon_at(b, |i| {
+        let runs = match at(b, i) {
+            b'@' => {
+                ats.push(i);
+                return;
+            }
+            b':' => &mut colons,
+            _ => &mut digits,
+        };
+        match runs.last_mut() {
+            Some(run) if run.1 == i => run.1 = i + 1,
+            _ => runs.push((i, i + 1)),
+        }
+    });
     let mut found = Vec::new();
-    emails(b, &mut found);
-    digit_runs(b, &mut found);
-    ibans(b, &mut found);
-    spanish_ids(b, &mut found);
-    ipv4s(b, &mut found);
-    ipv6s(b, &mut found);
+    emails(b, &ats, &mut found);
+    if !digits.is_empty() {
+        digit_runs(b, &mut Marks::new(&digits), &mut found);
+        ibans(b, &mut Marks::new(&digits), &mut found);
+        spanish_ids(b, &mut Marks::new(&digits), &mut found);
+        ipv4s(b, &mut Marks::new(&digits), &mut found);
+        if !colons.is_empty() {
+            ipv6s(b, &mut Marks::new(&colons), &mut found);
+        }
+    }
     resolve_overlaps(found)
+}
+
+/// Runs of marked bytes of a text (digits or colons: `(start, end)`, in order), read
+/// forwards.
+struct Marks<'a> {
+    runs: &'a [(usize, usize)],
+    next: usize,
+}
+
+impl<'a> Marks<'a> {
+    fn new(runs: &'a [(usize, usize)]) -> Self {
+        Marks { runs, next: 0 }
+    }
+
+    /// The first marked byte at or after `i`. Calls must not go backwards.
+    fn from(&mut self, i: usize) -> Option<usize> {
+        while let Some(&(start, end)) = self.runs.get(self.next) {
+            if end > i {
+                return Some(start.max(i));
+            }
+            self.next += 1;
+        }
+        None
+    }
+
+    /// Where to look next from `i` when a match can only start from `lead` bytes before
+    /// a run of digits to the run's first digit, and only when `keep(start, end)` holds
+    /// for that run: `i` itself or the first such place after it; `None` when there is
+    /// no run left. Calls must not go backwards.
+    fn skip(
+        &mut self,
+        i: usize,
+        lead: usize,
+        keep: impl Fn(usize, usize) -> bool,
+    ) -> Option<usize> {
+        while let Some(&(start, end)) = self.runs.get(self.next) {
+            if start >= i && keep(start, end) {
+                return Some(i.max(start.saturating_sub(lead)));
+            }
+            tick(1);
+            self.next += 1;
+        }
+        None
+    }
 }
 
 fn at(b: &[u8], i: usize) -> u8 {
@@ -76,11 +146,11 @@ fn is_domain(c: u8) -> bool {
 
 /// Each byte is examined at most twice: leftwards from the next `@` (which stops at the
 /// previous `@`, not a local-part byte) and rightwards from the previous one.
-fn emails(b: &[u8], out: &mut Vec<Finding>) {
+fn emails(b: &[u8], ats: &[usize], out: &mut Vec<Finding>) {
     let mut floor = 0usize; // no email may start before the end of the previous one
-    for (i, &c) in b.iter().enumerate() {
+    for &i in ats {
         tick(1);
-        if c != b'@' || i < floor {
+        if i < floor {
             continue;
         }
         let mut start = i;
@@ -173,10 +243,13 @@ impl Group {
 
 /// Scans runs of digit groups (`+`, parentheses, one-byte separators) once each and
 /// classifies every run.
-fn digit_runs(b: &[u8], out: &mut Vec<Finding>) {
+fn digit_runs(b: &[u8], digits: &mut Marks, out: &mut Vec<Finding>) {
     let mut groups: Vec<Group> = Vec::new();
     let mut i = 0usize;
-    while i < b.len() {
+    // A run starts with a digit after a byte that is not a word's (so the first of a
+    // run of digits), `+` or `(` then that digit, or `+(` then that digit.
+    while let Some(next) = digits.skip(i, 2, |_, _| true) {
+        i = next;
         tick(1);
         let c = at(b, i);
         let starts = c.is_ascii_digit()
@@ -266,6 +339,11 @@ fn classify_run(
     groups: &[Group],
     out: &mut Vec<Finding>,
 ) {
+    // A lone group of fewer than 13 digits is no card (13+), phone (2+ groups) or SSN
+    // (3 groups): most numbers in prose.
+    if !plus && groups.len() < 2 && digit_count(groups) < 13 {
+        return;
+    }
     let mut rest = groups;
     if plus {
         let mut digits = 0usize;
@@ -478,9 +556,18 @@ fn iban_country(a: u8, b: u8) -> bool {
     IBAN_COUNTRIES.chunks_exact(2).any(|cc| cc == [a, b])
 }
 
-fn ibans(b: &[u8], out: &mut Vec<Finding>) {
+fn ibans(b: &[u8], digits: &mut Marks, out: &mut Vec<Finding>) {
     let mut i = 0usize;
-    while i < b.len() {
+    // The check digits follow the two letters of the country (so they start a run).
+    let head = |start: usize, end: usize| {
+        end - start >= 2
+            && before(b, start).is_ascii_uppercase()
+            && start
+                .checked_sub(1)
+                .is_some_and(|s| before(b, s).is_ascii_uppercase())
+    };
+    while let Some(next) = digits.skip(i, 2, head) {
+        i = next;
         tick(1);
         let head = at(b, i).is_ascii_uppercase()
             && at(b, i + 1).is_ascii_uppercase()
@@ -559,9 +646,12 @@ fn mod97(iban: &[u8]) -> bool {
 
 const DNI_LETTERS: &[u8; 23] = b"TRWAGMYFPDXBNJZSQVHLCKE";
 
-fn spanish_ids(b: &[u8], out: &mut Vec<Finding>) {
+fn spanish_ids(b: &[u8], digits: &mut Marks, out: &mut Vec<Finding>) {
     let mut i = 0usize;
-    while i < b.len() {
+    // A DNI starts with a digit after a byte that is not a word's, a NIE with a letter
+    // then a digit (so the first of a run, either way): 8 digits or 7.
+    while let Some(next) = digits.skip(i, 1, |start, end| matches!(end - start, 7 | 8)) {
+        i = next;
         tick(1);
         let c = at(b, i);
         if (c.is_ascii_digit() || matches!(c, b'X' | b'Y' | b'Z')) && !is_word(before(b, i)) {
@@ -602,9 +692,13 @@ fn spanish_id_at(b: &[u8], start: usize) -> Option<usize> {
 // ---------------------------------------------------------------------------------------
 // IP addresses
 
-fn ipv4s(b: &[u8], out: &mut Vec<Finding>) {
+fn ipv4s(b: &[u8], digits: &mut Marks, out: &mut Vec<Finding>) {
     let mut i = 0usize;
-    while i < b.len() {
+    // An address starts with a digit after a byte that is not a word's, and its first
+    // octet has 1-3 digits and a dot after it.
+    let octet = |start: usize, end: usize| end - start <= 3 && at(b, end) == b'.';
+    while let Some(next) = digits.skip(i, 0, octet) {
+        i = next;
         tick(1);
         let prev = before(b, i);
         if at(b, i).is_ascii_digit() && !is_word(prev) && prev != b'.' {
@@ -654,9 +748,23 @@ fn is_v6(c: u8) -> bool {
     c.is_ascii_hexdigit() || c == b':' || c == b'.'
 }
 
-fn ipv6s(b: &[u8], out: &mut Vec<Finding>) {
+/// Only the start of a maximal run of `is_v6` bytes can start an address (inside a run
+/// the previous byte is a hex digit, `:` or `.`), and the address needs a colon: from
+/// `i`, the scan jumps to the start of the run that holds the next colon.
+fn ipv6s(b: &[u8], colons: &mut Marks, out: &mut Vec<Finding>) {
     let mut i = 0usize;
-    while i < b.len() {
+    // The next colon, once the scan has been moved to the start of its run.
+    let mut reached: Option<usize> = None;
+    while let Some(d) = colons.from(i) {
+        if d > i && reached != Some(d) {
+            let mut start = d;
+            while start > i && is_v6(before(b, start)) {
+                tick(1);
+                start -= 1;
+            }
+            i = start;
+            reached = Some(d);
+        }
         tick(1);
         let c = at(b, i);
         let prev = before(b, i);

@@ -38,17 +38,27 @@
 //!   * tokens over 512 characters (inline images and other data blobs);
 //!   * anything already found as another kind.
 
+use super::bytes::{bytes_equal, is_token, load8, long_runs};
 use super::{classify_decoded, decode_base64, resolve_overlaps, tick, Decoded, Finding, Kind};
 
 /// Every secret in `text`, sorted by start and non-overlapping.
+///
+/// Nothing reads every byte: a private key's `-----BEGIN` and every prefixed
+/// credential lie in a run of at least 10 `token_char` bytes, and a `high_entropy` token
+/// in one of at least 32 (with its padding), so only such runs are looked into (see
+/// `long_runs`); a JWT can be short, and is found from the `J` of its `eyJ`.
 pub fn find(text: &str) -> Vec<Finding> {
+    let b = text.as_bytes();
     let mut found = Vec::new();
-    private_keys(text, &mut found);
-    jwts(text, &mut found);
-    for spec in PREFIXED {
-        prefixed(text, spec, &mut found);
-    }
-    high_entropy(text.as_bytes(), &mut found);
+    let mut keys = PrivateKeys::default();
+    long_runs(b, 10, token_char, |start, end| {
+        keys.in_run(text, start, end, &mut found);
+        if end - start >= MIN_PREFIXED {
+            prefixed_in_run(b, start, end, &mut found);
+        }
+    });
+    jwts(b, &mut found);
+    high_entropy(b, &mut found);
     resolve_overlaps(found)
 }
 
@@ -206,31 +216,65 @@ const PREFIXED: &[Prefixed] = &[
     },
 ];
 
-fn prefixed(text: &str, spec: &Prefixed, out: &mut Vec<Finding>) {
-    let b = text.as_bytes();
+/// The shortest prefixed credential: every one lies in a run of `token_char` bytes at
+/// least this long.
+const MIN_PREFIXED: usize = {
+    let mut min = usize::MAX;
+    let mut rest = PREFIXED;
+    while let [spec, tail @ ..] = rest {
+        if spec.prefix.len() + spec.min < min {
+            min = spec.prefix.len() + spec.min;
+        }
+        rest = tail;
+    }
+    min
+};
+
+/// The prefixed credentials in `b[from..to]`, a run of `token_char` bytes. A prefix only
+/// counts at a token boundary, and the only bytes of the run that are no body's
+/// (`key_char`) are `+` and `/`: a credential starts at the run's start or after one.
+fn prefixed_in_run(b: &[u8], from: usize, to: usize, out: &mut Vec<Finding>) {
+    let mut start = from;
+    while start < to {
+        tick(1);
+        for spec in PREFIXED {
+            if b.get(start..)
+                .is_some_and(|t| t.starts_with(spec.prefix.as_bytes()))
+            {
+                prefixed_at(b, start, spec, out);
+            }
+        }
+        start = match b
+            .get(start..to)
+            .and_then(|run| run.iter().position(|&c| matches!(c, b'+' | b'/')))
+        {
+            Some(k) => start + k + 1,
+            None => to,
+        };
+    }
+}
+
+/// The credential of `spec` whose prefix is at `start`, if it is one.
+fn prefixed_at(b: &[u8], start: usize, spec: &Prefixed, out: &mut Vec<Finding>) {
+    tick(spec.prefix.len());
     // The boundary test uses the wider of the prefix's and the body's alphabets, so
     // `my_ghp_…` or `xsk-…` is not a token start.
     let boundary = |c: u8| !(spec.body)(c) && !key_char(c);
-    for (start, _) in text.match_indices(spec.prefix) {
-        tick(spec.prefix.len());
-        if !boundary(before(b, start)) {
-            continue;
-        }
-        if spec.kind == Kind::OpenaiKey
-            && text.get(start..).is_some_and(|t| t.starts_with("sk-ant-"))
-        {
-            continue;
-        }
-        let body = start + spec.prefix.len();
-        let mut end = body;
-        while end - body <= spec.max && (spec.body)(at(b, end)) {
-            tick(1);
-            end += 1;
-        }
-        let len = end - body;
-        if (spec.min..=spec.max).contains(&len) && !(spec.body)(at(b, end)) {
-            out.push(Finding::new(spec.kind, start, end));
-        }
+    if !boundary(before(b, start)) {
+        return;
+    }
+    if spec.kind == Kind::OpenaiKey && b.get(start..).is_some_and(|t| t.starts_with(b"sk-ant-")) {
+        return;
+    }
+    let body = start + spec.prefix.len();
+    let mut end = body;
+    while end - body <= spec.max && (spec.body)(at(b, end)) {
+        tick(1);
+        end += 1;
+    }
+    let len = end - body;
+    if (spec.min..=spec.max).contains(&len) && !(spec.body)(at(b, end)) {
+        out.push(Finding::new(spec.kind, start, end));
     }
 }
 
@@ -238,9 +282,29 @@ fn b64url(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
 
-fn jwts(text: &str, out: &mut Vec<Finding>) {
-    let b = text.as_bytes();
-    for (start, _) in text.match_indices("eyJ") {
+/// Every `eyJ`, found from its `J` eight bytes at a time.
+fn jwts(b: &[u8], out: &mut Vec<Finding>) {
+    let mut starts = Vec::new();
+    let mut i = 0usize;
+    while let Some(word) = load8(b, i) {
+        tick(8);
+        let mut mask = bytes_equal(word, b'J');
+        while mask != 0 {
+            let j = i + (mask.trailing_zeros() / 8) as usize;
+            if j >= 2 && b.get(j - 2..j) == Some(b"ey") {
+                starts.push(j - 2);
+            }
+            mask &= mask - 1;
+        }
+        i += 8;
+    }
+    for j in i..b.len() {
+        tick(1);
+        if j >= 2 && at(b, j) == b'J' && b.get(j - 2..j) == Some(b"ey") {
+            starts.push(j - 2);
+        }
+    }
+    for start in starts {
         tick(3);
         let prev = before(b, start);
         if b64url(prev) || prev == b'.' {
@@ -277,12 +341,36 @@ fn run(b: &[u8], from: usize, class: fn(u8) -> bool) -> usize {
     end
 }
 
-fn private_keys(text: &str, out: &mut Vec<Finding>) {
-    const BEGIN: &str = "-----BEGIN ";
-    let mut cursor = 0usize;
-    while let Some(found) = text.get(cursor..).and_then(|rest| rest.find(BEGIN)) {
-        let start = cursor + found;
-        tick(found + BEGIN.len());
+/// Private keys, read in order: where the next `-----BEGIN ` may be looked for, and
+/// whether a truncated key already ran to the end of the text.
+#[derive(Default)]
+struct PrivateKeys {
+    cursor: usize,
+    done: bool,
+}
+
+impl PrivateKeys {
+    /// A `-----BEGIN ` marker in `text[from..to]`, a run of `token_char` bytes: the
+    /// marker's `-----BEGIN` is one, and the space after it ends the run, so the marker
+    /// can only be at the run's end.
+    fn in_run(&mut self, text: &str, from: usize, to: usize, out: &mut Vec<Finding>) {
+        const MARK: &[u8] = b"-----BEGIN";
+        let b = text.as_bytes();
+        tick(MARK.len());
+        let Some(start) = to.checked_sub(MARK.len()).filter(|&s| s >= from) else {
+            return;
+        };
+        if !self.done && b.get(start..to) == Some(MARK) && at(b, to) == b' ' {
+            self.marker(text, start, out);
+        }
+    }
+
+    /// A `-----BEGIN ` at `start`, where the search had reached.
+    fn marker(&mut self, text: &str, start: usize, out: &mut Vec<Finding>) {
+        const BEGIN: &str = "-----BEGIN ";
+        if start < self.cursor {
+            return;
+        }
         let label_start = start + BEGIN.len();
         let rest = text.get(label_start..).unwrap_or_default();
         let label_len = rest
@@ -297,8 +385,8 @@ fn private_keys(text: &str, out: &mut Vec<Finding>) {
                 .get(label_len..)
                 .is_some_and(|r| r.starts_with("-----"))
         {
-            cursor = label_start;
-            continue;
+            self.cursor = label_start;
+            return;
         }
         let body = label_start + label_len + 5;
         let end_marker = format!("-----END {label}-----");
@@ -307,44 +395,49 @@ fn private_keys(text: &str, out: &mut Vec<Finding>) {
                 tick(offset);
                 let end = body + offset + end_marker.len();
                 out.push(Finding::new(Kind::PrivateKey, start, end));
-                cursor = end;
+                self.cursor = end;
             }
             None => {
                 // A truncated key still leaks: redact to the end, and stop here.
                 tick(text.len().saturating_sub(body));
                 out.push(Finding::new(Kind::PrivateKey, start, text.len()));
-                return;
+                self.done = true;
             }
         }
     }
 }
 
 fn token_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-')
+    is_token(c)
 }
 
+/// Tokens (a run of `token_char` bytes and its `=` padding) of 32 bytes or more: they lie
+/// in runs of `token_char` and `=` that long, read token by token.
 fn high_entropy(b: &[u8], out: &mut Vec<Finding>) {
-    let mut i = 0usize;
-    while i < b.len() {
-        tick(1);
-        if !token_char(at(b, i)) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut end = run(b, start, token_char);
-        // `=` only as trailing padding: `key=value` is two tokens.
-        while at(b, end) == b'=' {
+    let padded = |c: u8| token_char(c) || c == b'=';
+    long_runs(b, 32, padded, |from, to| {
+        let mut i = from;
+        while i < to {
             tick(1);
-            end += 1;
-        }
-        if let Some(token) = b.get(start..end) {
-            if looks_random(token) || hex_secret(b, start, token) {
-                out.push(Finding::new(Kind::HighEntropy, start, end));
+            if !token_char(at(b, i)) {
+                i += 1;
+                continue;
             }
+            let start = i;
+            let mut end = run(b, start, token_char);
+            // `=` only as trailing padding: `key=value` is two tokens.
+            while at(b, end) == b'=' {
+                tick(1);
+                end += 1;
+            }
+            if let Some(token) = b.get(start..end) {
+                if looks_random(token) || hex_secret(b, start, token) {
+                    out.push(Finding::new(Kind::HighEntropy, start, end));
+                }
+            }
+            i = end;
         }
-        i = end;
-    }
+    });
 }
 
 /// The `high_entropy` test of one token (see the module documentation).
