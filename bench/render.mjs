@@ -4,7 +4,7 @@
 // verbatim. It never fails on a figure.
 //
 //   node bench/render.mjs [--command "scripts/bench.sh"] [--seconds N] [--out BENCHMARKS.md]
-//                         [--results target/bench-results]
+//                         [--results target/bench-results] [--failed native,wasm]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -107,7 +107,15 @@ function machine() {
 // --- sections ---------------------------------------------------------------------------
 const lines = [];
 const say = (...text) => lines.push(...text);
-const notRun = (what, how) => say(`Not run: no \`target/bench-results/${what}.json\`. ${how}`, "");
+// Steps scripts/bench.sh saw fail in this run (their output is in its log).
+const failedSteps = new Set((option("--failed", "") || "").split(",").filter(Boolean));
+const notRun = (what, how) =>
+  say(
+    failedSteps.has(what)
+      ? `Not run: its step failed in this run of \`scripts/bench.sh\` (the error is in that run's output), so there is no \`target/bench-results/${what}.json\`. ${how}`
+      : `Not run: no \`target/bench-results/${what}.json\`. ${how}`,
+    "",
+  );
 
 const m = machine();
 const now = new Date();
@@ -555,7 +563,7 @@ for (const name of KNOWN) if (!data[name]) missing.push(`\`${name}\``);
 const failed = loadResult?.targets ? Object.entries(loadResult.targets).filter(([, t]) => t.status !== "ok") : [];
 if (missing.length || failed.length) {
   say("## Not run here", "");
-  if (missing.length) say(`- Result files missing: ${missing.join(", ")} (their sections above say which script writes them).`);
+  if (missing.length) say(`- Result files missing: ${missing.join(", ")} (their sections above say which script writes them${failedSteps.size ? `; failed in this run: ${[...failedSteps].map((f) => `\`${f}\``).join(", ")}` : ""}).`);
   for (const [name, t] of failed) say(`- Load target \`${name}\` (${t.description}): ${t.error}`);
   say("");
 }

@@ -37,9 +37,10 @@ fi
 say() { printf '\n== %s\n' "$*"; }
 started=$(date +%s)
 failed=()
+failed_keys=()
 step() {
-  local name="$1"
-  shift
+  local key="$1" name="$2"
+  shift 2
   local t0=$(date +%s)
   say "$name"
   if "$@"; then
@@ -47,6 +48,7 @@ step() {
   else
     echo "-- $name: FAILED after $(($(date +%s) - t0)) s" >&2
     failed+=("$name")
+    failed_keys+=("$key")
   fi
 }
 
@@ -66,17 +68,18 @@ rm -f target/bench-results/{native,wasm,load,coldstart}.json
 
 for part in native wasm; do
   if [ -f "bench/run_$part.sh" ]; then
-    step "decision cost, $part (bench/run_$part.sh $quick)" bash "bench/run_$part.sh" $quick
+    step "$part" "decision cost, $part (bench/run_$part.sh $quick)" bash "bench/run_$part.sh" $quick
   else
     say "decision cost, $part: bench/run_$part.sh is not in this tree; skipped (the report says not run)"
   fi
 done
-step "load: added latency and throughput (bench/load/run.mjs $quick)" node bench/load/run.mjs $quick
-step "cold start and size (bench/coldstart.mjs $quick)" node bench/coldstart.mjs $quick
+step load "load: added latency and throughput (bench/load/run.mjs $quick)" node bench/load/run.mjs $quick
+step coldstart "cold start and size (bench/coldstart.mjs $quick)" node bench/coldstart.mjs $quick
 
 total=$(($(date +%s) - started))
 say "report"
-node bench/render.mjs --out "$out" --command "scripts/bench.sh${*:+ $*}" --seconds "$total"
+failed_list="$(IFS=,; echo "${failed_keys[*]}")"
+node bench/render.mjs --out "$out" --command "scripts/bench.sh${*:+ $*}" --seconds "$total" --failed "$failed_list"
 mode=full
 [ -n "$quick" ] && mode=quick
 printf '\nscripts/bench.sh: %s mode, %d s in all (%dm%02ds); report: %s\n' \
