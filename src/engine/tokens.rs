@@ -8,12 +8,36 @@
 pub const PER_MESSAGE_OVERHEAD: u64 = 4;
 
 pub fn estimate(text: &str) -> u64 {
-    // Counted over bytes, not chars (no UTF-8 decoding): a character outside ASCII is
-    // one lead byte (0xC0 and up) and its continuation bytes (0x80-0xBF).
-    let (ascii, other) = text.bytes().fold((0u64, 0u64), |(ascii, other), b| {
-        (ascii + u64::from(b < 0x80), other + u64::from(b >= 0xC0))
-    });
-    ascii.div_ceil(4) + other
+    // Counted over bytes, eight at a time, without decoding UTF-8: a character outside
+    // ASCII is one lead byte (0xC0 and up) and its continuation bytes (0x80-0xBF).
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let bytes = text.as_bytes();
+    let (mut high, mut lead) = (0u64, 0u64);
+    let mut chunks = bytes.chunks_exact(8);
+    // Per-byte counters (one per lane of a word), summed before a lane can pass 31 so
+    // that the sum of the eight lanes fits in a byte.
+    let (mut high_lanes, mut lead_lanes, mut rounds) = (0u64, 0u64, 0u32);
+    let sum_lanes = |lanes: u64| lanes.wrapping_mul(ONES) >> 56;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+        high_lanes += (word & HIGH) >> 7;
+        lead_lanes += (word & (word << 1) & HIGH) >> 7;
+        rounds += 1;
+        if rounds == 31 {
+            high += sum_lanes(high_lanes);
+            lead += sum_lanes(lead_lanes);
+            (high_lanes, lead_lanes, rounds) = (0, 0, 0);
+        }
+    }
+    high += sum_lanes(high_lanes);
+    lead += sum_lanes(lead_lanes);
+    for &b in chunks.remainder() {
+        high += u64::from(b >= 0x80);
+        lead += u64::from(b >= 0xC0);
+    }
+    let ascii = bytes.len() as u64 - high;
+    ascii.div_ceil(4) + lead
 }
 
 #[cfg(test)]

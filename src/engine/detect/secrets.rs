@@ -230,6 +230,26 @@ const MIN_PREFIXED: usize = {
     min
 };
 
+/// The first bytes of the prefixes.
+const PREFIX_FIRST_BYTES: [u8; 4] = [b's', b'A', b'g', b'x'];
+
+// Every prefix starts with one of `PREFIX_FIRST_BYTES`.
+const _: () = {
+    let mut rest = PREFIXED;
+    while let [spec, tail @ ..] = rest {
+        let mut known = false;
+        if let [first, ..] = spec.prefix.as_bytes() {
+            let mut bytes: &[u8] = &PREFIX_FIRST_BYTES;
+            while let [b, more @ ..] = bytes {
+                known |= *b == *first;
+                bytes = more;
+            }
+        }
+        assert!(known, "a prefix starts with a byte missing from PREFIX_FIRST_BYTES");
+        rest = tail;
+    }
+};
+
 /// The prefixed credentials in `b[from..to]`, a run of `token_char` bytes. A prefix only
 /// counts at a token boundary, and the only bytes of the run that are no body's
 /// (`key_char`) are `+` and `/`: a credential starts at the run's start or after one.
@@ -237,11 +257,13 @@ fn prefixed_in_run(b: &[u8], from: usize, to: usize, out: &mut Vec<Finding>) {
     let mut start = from;
     while start < to {
         tick(1);
-        for spec in PREFIXED {
-            if b.get(start..)
-                .is_some_and(|t| t.starts_with(spec.prefix.as_bytes()))
-            {
-                prefixed_at(b, start, spec, out);
+        if PREFIX_FIRST_BYTES.contains(&at(b, start)) {
+            for spec in PREFIXED {
+                if b.get(start..)
+                    .is_some_and(|t| t.starts_with(spec.prefix.as_bytes()))
+                {
+                    prefixed_at(b, start, spec, out);
+                }
             }
         }
         start = match b
