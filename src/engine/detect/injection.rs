@@ -250,8 +250,8 @@ struct Engine {
     /// The "new instructions" headers that do not end with `:`, split at their last
     /// space: the tokenizer finds them at the word that ends them.
     word_headers: Vec<(&'static str, &'static str)>,
-    /// The first bytes of their last words.
-    header_starts: Vec<u8>,
+    /// Whether a byte is the first of one of their last words.
+    header_starts: [bool; 256],
 }
 
 fn engine() -> &'static Engine {
@@ -329,12 +329,16 @@ fn build_engine() -> Engine {
         .filter(|h| !h.ends_with(':'))
         .filter_map(|h| h.rsplit_once(' '))
         .collect();
-    let mut header_starts: Vec<u8> = word_headers
-        .iter()
-        .filter_map(|(_, last)| last.bytes().next())
-        .collect();
-    header_starts.sort_unstable();
-    header_starts.dedup();
+    let mut header_starts = [false; 256];
+    for (_, last) in &word_headers {
+        if let Some(entry) = last
+            .bytes()
+            .next()
+            .and_then(|b| header_starts.get_mut(usize::from(b)))
+        {
+            *entry = true;
+        }
+    }
     Engine {
         negators: set(NEGATORS),
         self_ref: set(SELF_REF),
@@ -375,17 +379,14 @@ fn pack(word: &[u8]) -> Option<u128> {
 /// [`pack`] for the word `bytes[start..start + len]` (`len` at most 16), reading it as two
 /// eight-byte words when the text is long enough.
 fn pack_at(bytes: &[u8], start: usize, len: usize) -> u128 {
-    match (load8(bytes, start), load8(bytes, start + 8)) {
-        (Some(lo), Some(hi)) => {
-            let keep = |n: usize| match n {
-                0 => 0,
-                1..=7 => (1u64 << (8 * n)) - 1,
-                _ => u64::MAX,
-            };
-            let lo = lo & keep(len);
-            let hi = hi & keep(len.saturating_sub(8));
-            u128::from(lo) | u128::from(hi) << 64
-        }
+    // The low `n` bytes of a word (`n` at most 8).
+    let low = |word: u64, n: usize| word & u64::MAX.checked_shr(64 - 8 * n as u32).unwrap_or(0);
+    match (len, load8(bytes, start)) {
+        (0..=8, Some(lo)) => u128::from(low(lo, len)),
+        (9..=16, Some(lo)) => match load8(bytes, start + 8) {
+            Some(hi) => u128::from(lo) | u128::from(low(hi, len - 8)) << 64,
+            None => pack(bytes.get(start..start + len).unwrap_or_default()).unwrap_or(0),
+        },
         _ => pack(bytes.get(start..start + len).unwrap_or_default()).unwrap_or(0),
     }
 }
@@ -610,7 +611,8 @@ fn tokenize(normalized: &str, engine: &Engine, hits: &mut u128) -> Vec<Tok> {
             clean_lookup(raw, flags, engine, &mut scratch)
         };
         let first = raw.first().copied().unwrap_or(0);
-        if engine.header_starts.contains(&first) && *hits & bit(SIG_NEW_INSTRUCTIONS) == 0 {
+        let header_start = engine.header_starts.get(usize::from(first)) == Some(&true);
+        if header_start && *hits & bit(SIG_NEW_INSTRUCTIONS) == 0 {
             *hits |= header_at_word(normalized, start, engine);
         }
         // Single letters spelled out: extend the current run or start a new one.

@@ -20,11 +20,26 @@
 //! several messages scores as if it were one text, though a single phrase split across
 //! two texts is not matched), and the kinds found are the union over the texts.
 //!
-//! Cost: no dependency beyond `std` and `serde`, and no large table. The phrase matcher
-//! compiles its ~400-word vocabulary into bitsets once (`OnceLock`) and looks each word
-//! of the text up by binary search; the few dozen literal markers are found with
-//! `str::contains` (two-way search, linear). A multi-pattern automaton (`aho-corasick`)
-//! would only pay off with hundreds of literals, and would add its builders to the wasm.
+//! Cost: no dependency beyond `std` and `serde`, and no large table (two 256-byte class
+//! tables). Most of a text is read once or not at all:
+//!
+//! * [`normalize`] copies runs of ASCII (checked eight bytes at a time) and lowercases
+//!   them in place; only other characters go through the confusable fold.
+//! * The phrase matcher compiles its ~400-word vocabulary once (`OnceLock`) into a hash
+//!   table of words packed into a `u128`, and, per word, the list of pattern steps it
+//!   can take: the tokenizer reads the normalised text once, looks each word up with
+//!   one hash, and visits only the steps of the words it knows. The few dozen literal
+//!   markers are checked where they can start (`<`, `[`, `#`, `:`, a line start), in the
+//!   same pass. A multi-pattern automaton (`aho-corasick`) would only pay off with
+//!   hundreds of literals, and would add its builders to the wasm.
+//! * Encoded text, prefixed credentials and `high_entropy` tokens need a long run of
+//!   base64 characters: such runs are found by looking at every n-th byte only (a run of
+//!   n or more covers one of them) and measuring the run around those in the alphabet.
+//! * Every PII kind needs a digit or an `@`: one pass lists them (eight bytes at a time)
+//!   and the scanners jump from one to the next. A JWT is found from the `J` of `eyJ`.
+//!
+//! On English prose that is about 13 times less time than reading every character
+//! through each detector (see `benches/decision.rs`), with the same results.
 //!
 //! Debug builds count units of work (bytes, words and pattern steps examined) so tests
 //! can check linear scaling without timing anything: see [`work_counter`].

@@ -247,8 +247,17 @@ fn digit_runs(b: &[u8], digits: &mut Marks, out: &mut Vec<Finding>) {
     let mut groups: Vec<Group> = Vec::new();
     let mut i = 0usize;
     // A run starts with a digit after a byte that is not a word's (so the first of a
-    // run of digits), `+` or `(` then that digit, or `+(` then that digit.
-    while let Some(next) = digits.skip(i, 2, |_, _| true) {
+    // run of digits), `+` or `(` then that digit, or `+(` then that digit. A lone group
+    // of fewer than 13 digits, without `+` or `(` before it or another group after it,
+    // is nothing (see `classify_run`): most numbers in prose are skipped at once.
+    let worth_parsing = |start: usize, end: usize| {
+        let (next, after) = (at(b, end), at(b, end + 1));
+        end - start >= 13
+            || matches!(before(b, start), b'+' | b'(')
+            || (matches!(next, b' ' | b'-' | b'.') && (after.is_ascii_digit() || after == b'('))
+            || (next == b'(' && after.is_ascii_digit())
+    };
+    while let Some(next) = digits.skip(i, 2, worth_parsing) {
         i = next;
         tick(1);
         let c = at(b, i);

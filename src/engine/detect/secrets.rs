@@ -1,9 +1,9 @@
 //! Credentials in the original text, with byte spans (same [`Finding`] shape as PII).
 //!
-//! Prefixed formats are found with `str::match_indices` (linear, no backtracking), then a
-//! bounded read of the body. A prefix only counts at a token boundary (the byte before it
-//! cannot belong to the body's alphabet), so bodies never overlap and the total read is
-//! linear. Overlaps are resolved with private_key > jwt > anthropic_key > openai_key >
+//! Prefixed formats are found where a run of at least 15 token characters starts or
+//! after a `+` or `/` inside one (see [`find`]), then a bounded read of the body. A prefix
+//! only counts at a token boundary (the byte before it cannot belong to the body's
+//! alphabet), so bodies never overlap and the total read is linear. Overlaps are resolved with private_key > jwt > anthropic_key > openai_key >
 //! github_token > slack_token > aws_access_key > google_api_key > high_entropy.
 //!
 //! * `anthropic_key`: `sk-ant-` + ≥ 20 of `[A-Za-z0-9_-]`.
@@ -245,7 +245,10 @@ const _: () = {
                 bytes = more;
             }
         }
-        assert!(known, "a prefix starts with a byte missing from PREFIX_FIRST_BYTES");
+        assert!(
+            known,
+            "a prefix starts with a byte missing from PREFIX_FIRST_BYTES"
+        );
         rest = tail;
     }
 };
