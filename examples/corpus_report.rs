@@ -491,8 +491,9 @@ fn token_estimator(out: &mut String, texts: &[TokenText]) {
     let _ = writeln!(out, "## Token estimator\n");
     let _ = writeln!(
         out,
-        "`engine::tokens::estimate` (one token per 4 ASCII characters, rounded up, plus one \
-         per non-ASCII character) is what `LlmCall::estimated_input_tokens` adds up over \
+        "`engine::tokens::estimate` (one pass over the bytes: words, mixed-case runs such as \
+         base64, groups of up to three digits, punctuation and whitespace runs, and \
+         characters outside ASCII by script, each at a measured cost, rounded up) is what `LlmCall::estimated_input_tokens` adds up over \
          every text of a call (plus {} tokens per message), and so what the cost caps of \
          `policies/governance.cedar` see. Reference: tiktoken (`tiktoken-rs`) `o200k_base` \
          (GPT-4o family) and `cl100k_base` (GPT-4, GPT-3.5), special tokens not parsed. \

@@ -114,7 +114,7 @@ fn openai_chat_with_string_content() {
     assert!(!call.tools_present);
     assert_eq!(call.message_count, 2);
     assert_eq!(texts(&call), ["You are terse.", "Say hi"]);
-    // 14 bytes → 4 tokens, 6 bytes → 2 tokens, and 4 per message.
+    // Estimates per text: 4 (three words and a full stop), 2; and 4 per message.
     assert_eq!(call.estimated_input_tokens(), 4 + 2 + 2 * 4);
 }
 
@@ -143,7 +143,7 @@ fn openai_content_parts_skip_images_and_audio() {
     );
     assert_eq!(call.message_count, 1);
     assert_eq!(texts(&call), ["What is in this image?", "And this one?"]);
-    // 22 bytes → 6, 13 bytes → 4, one message → 4; the image data counts for nothing.
+    // Estimates per text: 6, 4; one message → 4; the image data counts for nothing.
     assert_eq!(call.estimated_input_tokens(), 6 + 4 + 4);
     assert_eq!(call.max_output_tokens, Some(300));
 }
@@ -208,11 +208,11 @@ fn openai_tool_round_trip_visits_arguments_and_tool_results() {
             "string",
         ]
     );
-    // 28 → 7, 33 → 9, 43 → 11, 12 → 3, then the tool: 34 → 9, 11 → 3, 6 → 2, 6 → 2,
-    // 8 → 2; and 4 messages × 4.
+    // Estimates per text (`engine::tokens::estimate`): 9, 11 (JSON punctuation), 14, 5,
+    // then the tool: 2, 4, 8, 2, 2; and 4 messages × 4.
     assert_eq!(
         call.estimated_input_tokens(),
-        7 + 9 + 11 + 3 + (9 + 3 + 2 + 2 + 2) + 16
+        9 + 11 + 14 + 5 + (2 + 4 + 8 + 2 + 2) + 16
     );
 }
 
@@ -450,7 +450,7 @@ fn embeddings_of_one_string() {
         texts(&call),
         ["The food was delicious and the waiter was friendly."]
     );
-    // 51 bytes → 13 tokens, plus 4 for the one input.
+    // Nine words and a full stop → 13 tokens (long words cost more), plus 4 for the input.
     assert_eq!(call.estimated_input_tokens(), 13 + 4);
 }
 
@@ -467,8 +467,8 @@ fn embeddings_of_an_array_of_strings() {
     );
     assert_eq!(call.message_count, 3);
     assert_eq!(texts(&call), ["first document", "second document here", ""]);
-    // 14 → 4, 20 → 5, 0 → 0, and 3 inputs × 4.
-    assert_eq!(call.estimated_input_tokens(), 4 + 5 + 12);
+    // Two words → 3, three words → 5, nothing → 0, and 3 inputs × 4.
+    assert_eq!(call.estimated_input_tokens(), 3 + 5 + 12);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -560,8 +560,8 @@ fn anthropic_with_a_string_system_prompt() {
         texts(&call),
         ["You are a poet.", "Write a haiku about rust."]
     );
-    // 15 → 4, 25 → 7, one message → 4.
-    assert_eq!(call.estimated_input_tokens(), 4 + 7 + 4);
+    // Estimates per text: 5, 7; one message → 4.
+    assert_eq!(call.estimated_input_tokens(), 5 + 7 + 4);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -588,8 +588,8 @@ fn anthropic_with_system_blocks() {
         texts(&call),
         ["You are a poet.", "Answer in English.", "Describe this:"]
     );
-    // 15 → 4, 18 → 5, 14 → 4, one message → 4.
-    assert_eq!(call.estimated_input_tokens(), 4 + 5 + 4 + 4);
+    // Estimates per text: 5, 5, 4; one message → 4.
+    assert_eq!(call.estimated_input_tokens(), 5 + 5 + 4 + 4);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -657,11 +657,11 @@ fn anthropic_tool_use_and_tool_result_blocks() {
             "string",
         ]
     );
-    // 28 → 7, 13 → 4, 5 → 2, 7 → 2, "18°C, light rain" (15 ASCII → 4, one other → 1) → 5,
-    // 2 → 1, 7 → 2, then the tool: 26 → 7, 6 → 2, 6 → 2, 11 → 3; and 3 messages × 4.
+    // Estimates per text: 9, 4, 2, 2, "18°C, light rain" → 6 (the digits, the degree
+    // sign, the comma and two words), 1, 3, then the tool: 4, 6, 2, 2; and 3 messages × 4.
     assert_eq!(
         call.estimated_input_tokens(),
-        7 + 4 + 2 + 2 + 5 + 1 + 2 + (7 + 2 + 2 + 3) + 12
+        9 + 4 + 2 + 2 + 6 + 1 + 3 + (4 + 6 + 2 + 2) + 12
     );
 }
 
@@ -973,6 +973,7 @@ fn a_huge_single_line_body_is_parsed_and_estimated() {
     );
     let call = LlmCall::parse(Endpoint::ChatCompletions, body.as_bytes()).unwrap();
     assert_eq!(call.message_count, 1);
+    // One run of 4 MiB letters: a quarter of a token per letter beyond the first few.
     assert_eq!(call.estimated_input_tokens(), 1024 * 1024 + 4);
 
     // The same line cut short: an error naming the position, not a panic.
