@@ -51,14 +51,31 @@ pub fn find(text: &str) -> Vec<Finding> {
     let b = text.as_bytes();
     let mut found = Vec::new();
     let mut keys = PrivateKeys::default();
-    long_runs(b, 10, token_char, |start, end| {
-        keys.in_run(text, start, end, &mut found);
-        if end - start >= MIN_PREFIXED {
-            prefixed_in_run(b, start, end, &mut found);
+    let padded = |c: u8| token_char(c) || c == b'=';
+    long_runs(b, 10, padded, |from, to| {
+        // Token by token: a run of `token_char` bytes, then its `=` padding.
+        let mut start = from;
+        while start < to {
+            tick(1);
+            if at(b, start) == b'=' {
+                start += 1;
+                continue;
+            }
+            let end = run(b, start, token_char);
+            let padded_end = run(b, end, |c| c == b'=');
+            if end - start >= 10 {
+                keys.in_run(text, start, end, &mut found);
+            }
+            if end - start >= MIN_PREFIXED {
+                prefixed_in_run(b, start, end, &mut found);
+            }
+            if padded_end - start >= 32 {
+                high_entropy(b, start, padded_end, &mut found);
+            }
+            start = padded_end;
         }
     });
     jwts(b, &mut found);
-    high_entropy(b, &mut found);
     resolve_overlaps(found)
 }
 
@@ -357,13 +374,12 @@ fn jwts(b: &[u8], out: &mut Vec<Finding>) {
     }
 }
 
-fn run(b: &[u8], from: usize, class: fn(u8) -> bool) -> usize {
-    let mut end = from;
-    while class(at(b, end)) {
-        tick(1);
-        end += 1;
-    }
-    end
+/// The end of the run of bytes in `class` from `from`.
+fn run(b: &[u8], from: usize, class: impl Fn(u8) -> bool) -> usize {
+    let rest = b.get(from..).unwrap_or_default();
+    let len = rest.iter().position(|&c| !class(c)).unwrap_or(rest.len());
+    tick(len);
+    from + len
 }
 
 /// Private keys, read in order: where the next `-----BEGIN ` may be looked for, and
@@ -436,33 +452,14 @@ fn token_char(c: u8) -> bool {
     is_token(c)
 }
 
-/// Tokens (a run of `token_char` bytes and its `=` padding) of 32 bytes or more: they lie
-/// in runs of `token_char` and `=` that long, read token by token.
-fn high_entropy(b: &[u8], out: &mut Vec<Finding>) {
-    let padded = |c: u8| token_char(c) || c == b'=';
-    long_runs(b, 32, padded, |from, to| {
-        let mut i = from;
-        while i < to {
-            tick(1);
-            if !token_char(at(b, i)) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            let mut end = run(b, start, token_char);
-            // `=` only as trailing padding: `key=value` is two tokens.
-            while at(b, end) == b'=' {
-                tick(1);
-                end += 1;
-            }
-            if let Some(token) = b.get(start..end) {
-                if looks_random(token) || hex_secret(b, start, token) {
-                    out.push(Finding::new(Kind::HighEntropy, start, end));
-                }
-            }
-            i = end;
+/// Whether the token `b[start..end]` (a run of `token_char` bytes and its `=` padding) is
+/// a `high_entropy` secret.
+fn high_entropy(b: &[u8], start: usize, end: usize, out: &mut Vec<Finding>) {
+    if let Some(token) = b.get(start..end) {
+        if looks_random(token) || hex_secret(b, start, token) {
+            out.push(Finding::new(Kind::HighEntropy, start, end));
         }
-    });
+    }
 }
 
 /// The `high_entropy` test of one token (see the module documentation).
