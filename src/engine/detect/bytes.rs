@@ -106,21 +106,47 @@ pub(crate) fn bytes_between(word: u64, low: u8, high: u8) -> u64 {
 /// Calls `found(position)` for every ASCII digit, `:` and `@` of `b`, in order, eight
 /// bytes at a time.
 pub(crate) fn for_each_digit_colon_at(b: &[u8], mut found: impl FnMut(usize)) {
-    let mut i = 0usize;
-    while let Some(word) = load8(b, i) {
+    let mut chunks = b.chunks_exact(8);
+    for (n, chunk) in (&mut chunks).enumerate() {
         tick(8);
-        // `:` comes right after `9`.
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+        // `:` comes right after `9`, and `@` a few bytes later: one range test rules out
+        // most words of prose at once.
+        if bytes_between(word, b'0', b'@') == 0 {
+            continue;
+        }
         let mut mask = bytes_between(word, b'0', b':') | bytes_equal(word, b'@');
         while mask != 0 {
-            found(i + (mask.trailing_zeros() / 8) as usize);
+            found(8 * n + (mask.trailing_zeros() / 8) as usize);
             mask &= mask - 1;
         }
-        i += 8;
     }
-    for (k, &c) in b.get(i..).unwrap_or_default().iter().enumerate() {
+    let tail = b.len() - chunks.remainder().len();
+    for (k, &c) in chunks.remainder().iter().enumerate() {
         tick(1);
         if matches!(c, b'0'..=b':' | b'@') {
-            found(i + k);
+            found(tail + k);
+        }
+    }
+}
+
+/// Calls `found(position)` for every `byte` of `b`, in order, eight bytes at a time.
+pub(crate) fn for_each_byte(b: &[u8], byte: u8, mut found: impl FnMut(usize)) {
+    let mut chunks = b.chunks_exact(8);
+    for (n, chunk) in (&mut chunks).enumerate() {
+        tick(8);
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+        let mut mask = bytes_equal(word, byte);
+        while mask != 0 {
+            found(8 * n + (mask.trailing_zeros() / 8) as usize);
+            mask &= mask - 1;
+        }
+    }
+    let tail = b.len() - chunks.remainder().len();
+    for (k, &c) in chunks.remainder().iter().enumerate() {
+        tick(1);
+        if c == byte {
+            found(tail + k);
         }
     }
 }
@@ -205,6 +231,17 @@ mod tests {
             };
             assert_eq!(bytes_between(word, b'0', b'9'), want, "{c:#x}");
         }
+    }
+
+    #[test]
+    fn every_byte_is_found() {
+        let text = b"J..J.......J\xffJJ x J";
+        let mut got = Vec::new();
+        for_each_byte(text, b'J', |i| got.push(i));
+        let want: Vec<usize> = (0..text.len())
+            .filter(|&i| text.get(i) == Some(&b'J'))
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -38,7 +38,7 @@
 //!   * tokens over 512 characters (inline images and other data blobs);
 //!   * anything already found as another kind.
 
-use super::bytes::{bytes_equal, is_token, load8, long_runs};
+use super::bytes::{for_each_byte, is_token, long_runs};
 use super::{classify_decoded, decode_base64, resolve_overlaps, tick, Decoded, Finding, Kind};
 
 /// Every secret in `text`, sorted by start and non-overlapping.
@@ -327,25 +327,11 @@ fn b64url(c: u8) -> bool {
 /// Every `eyJ`, found from its `J` eight bytes at a time.
 fn jwts(b: &[u8], out: &mut Vec<Finding>) {
     let mut starts = Vec::new();
-    let mut i = 0usize;
-    while let Some(word) = load8(b, i) {
-        tick(8);
-        let mut mask = bytes_equal(word, b'J');
-        while mask != 0 {
-            let j = i + (mask.trailing_zeros() / 8) as usize;
-            if j >= 2 && b.get(j - 2..j) == Some(b"ey") {
-                starts.push(j - 2);
-            }
-            mask &= mask - 1;
-        }
-        i += 8;
-    }
-    for j in i..b.len() {
-        tick(1);
-        if j >= 2 && at(b, j) == b'J' && b.get(j - 2..j) == Some(b"ey") {
+    for_each_byte(b, b'J', |j| {
+        if j >= 2 && b.get(j - 2..j) == Some(b"ey") {
             starts.push(j - 2);
         }
-    }
+    });
     for start in starts {
         tick(3);
         let prev = before(b, start);
