@@ -425,6 +425,10 @@ fn hash_table(vocab: &[&str]) -> (Vec<u128>, Vec<u16>) {
 impl Engine {
     /// The vocabulary id of `word`, or `UNKNOWN`.
     fn lookup(&self, word: &[u8]) -> u16 {
+        if word.len() > self.max_word {
+            tick(8);
+            return UNKNOWN;
+        }
         match pack(word) {
             Some(key) => self.lookup_key(key),
             None => {
@@ -767,11 +771,20 @@ fn line_start(normalized: &str, at: usize, hits: u128) -> u128 {
     if hits & bit(SIG_SYSTEM_LINE) != 0 {
         return 0;
     }
-    // Trimming stops at the end of the line: `\n` is not trimmed.
-    let line = normalized
-        .get(at..)
-        .unwrap_or_default()
-        .trim_start_matches([' ', '>', '*', '#', '-', '`', '"', '\'', '_']);
+    // Trimming stops at the end of the line: `\n` is not trimmed. (The characters trimmed
+    // are ASCII: bytes, no decoding.)
+    let rest = normalized.get(at..).unwrap_or_default();
+    let trimmed = rest
+        .bytes()
+        .position(|c| {
+            !matches!(
+                c,
+                b' ' | b'>' | b'*' | b'#' | b'-' | b'`' | b'"' | b'\'' | b'_'
+            )
+        })
+        .unwrap_or(rest.len());
+    tick(trimmed);
+    let line = rest.get(trimmed..).unwrap_or_default();
     let Some(rest) = SYSTEM_LINE_STARTS
         .iter()
         .find_map(|start| line.strip_prefix(start))
@@ -948,23 +961,24 @@ fn encoded(text: &str, engine: &Engine) -> u128 {
 /// (after any `=` padding), and what its decoding matched.
 fn base64_blob(b: &[u8], start: usize, engine: &Engine) -> (usize, u128) {
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
-    let mut run: Vec<u8> = Vec::new();
+    // The blob's lines: `b[from..to]` each.
+    let mut lines: Vec<(usize, usize)> = Vec::new();
     let mut j = start;
-    // Characters since the last line break: only a long line (a wrapped blob) may
-    // continue on the next one.
-    let mut line = 0usize;
     loop {
-        tick(1);
-        let c = at(j);
-        if is_b64(c) {
-            run.push(c);
-            line += 1;
-            j += 1;
-        } else if c == b'\r' && at(j + 1) == b'\n' && line >= 40 && is_b64(at(j + 2)) {
-            line = 0;
+        // A line of base64; only a long line (a wrapped blob) may continue on the next.
+        let from = j;
+        j += b
+            .get(j..)
+            .unwrap_or_default()
+            .iter()
+            .position(|&c| !is_b64(c))
+            .unwrap_or(b.len() - j);
+        tick(j - from + 1);
+        lines.push((from, j));
+        let line = j - from;
+        if at(j) == b'\r' && at(j + 1) == b'\n' && line >= 40 && is_b64(at(j + 2)) {
             j += 2;
-        } else if c == b'\n' && line >= 40 && is_b64(at(j + 1)) {
-            line = 0;
+        } else if at(j) == b'\n' && line >= 40 && is_b64(at(j + 1)) {
             j += 1;
         } else {
             break;
@@ -974,8 +988,19 @@ fn base64_blob(b: &[u8], start: usize, engine: &Engine) -> (usize, u128) {
         j += 1;
     }
     let mut hits = 0u128;
-    if run.len() >= 40 {
-        hits |= decoded_signal(&decode_base64(run.iter().copied()), SIG_BASE64, engine);
+    let len: usize = lines.iter().map(|&(from, to)| to - from).sum();
+    if len >= 40 {
+        let decoded = match lines.as_slice() {
+            [(from, to)] => decode_base64(b.get(*from..*to).unwrap_or_default().iter().copied()),
+            _ => {
+                let run: Vec<u8> = lines
+                    .iter()
+                    .flat_map(|&(from, to)| b.get(from..to).unwrap_or_default().iter().copied())
+                    .collect();
+                decode_base64(run)
+            }
+        };
+        hits |= decoded_signal(&decoded, SIG_BASE64, engine);
     }
     (j.max(start + 1), hits)
 }
@@ -984,13 +1009,18 @@ fn base64_blob(b: &[u8], start: usize, engine: &Engine) -> (usize, u128) {
 /// starts after a character that is not a letter or digit, or after `0x`.
 fn hex_runs(b: &[u8], from: usize, to: usize, engine: &Engine) -> u128 {
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    // Where a hex run may start: a hex digit after a byte that is not a letter or digit,
+    // or after `0x`.
+    let starts = |i: usize| {
+        let prev = i.checked_sub(1).map_or(0, at);
+        let prefixed = prev == b'x' && i.checked_sub(2).map_or(0, at) == b'0';
+        at(i).is_ascii_hexdigit() && (!prev.is_ascii_alphanumeric() || prefixed)
+    };
     let mut hits = 0u128;
     let mut i = from;
     while i < to {
         tick(1);
-        let prev = i.checked_sub(1).map_or(0, at);
-        let prefixed = prev == b'x' && i.checked_sub(2).map_or(0, at) == b'0';
-        if !at(i).is_ascii_hexdigit() || (prev.is_ascii_alphanumeric() && !prefixed) {
+        if !starts(i) {
             i += 1;
             continue;
         }

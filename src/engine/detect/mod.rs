@@ -287,7 +287,8 @@ pub(crate) fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
 /// Decodes standard or URL-safe base64 (mixed alphabets accepted), stopping at the first
 /// byte outside the alphabet or `=`; trailing partial bits are dropped.
 pub(crate) fn decode_base64(input: impl IntoIterator<Item = u8>) -> Vec<u8> {
-    let mut out = Vec::new();
+    let input = input.into_iter();
+    let mut out = Vec::with_capacity(input.size_hint().0 / 4 * 3 + 3);
     let mut acc: u32 = 0;
     let mut bits: u32 = 0;
     for b in input {
@@ -343,6 +344,10 @@ pub(crate) fn classify_decoded(bytes: &[u8]) -> Decoded {
         tick(invalid);
         chars += invalid;
         bad += invalid;
+        // There are at most as many characters as bytes: binary for sure already.
+        if bad.saturating_mul(20) > bytes.len() {
+            return Decoded::Binary;
+        }
     }
     if chars == 0 || bad.saturating_mul(20) > chars {
         return Decoded::Binary;
