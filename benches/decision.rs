@@ -43,6 +43,8 @@
 //!                      "round_p50_us": [..] } ],
 //!   "detectors": [ { "bytes", "p50_us", "p99_us", "mean_us", "min_us", "n", "rounds",
 //!                    "round_p50_us": [..] } ],
+//!   "stages": [ { "stage": "parse_route" | "parse_route_assess" | "full", "policies": 100,
+//!                 "prompt_bytes": 4096, ...the same stats } ],  // where the time goes
 //!   "memory": { "policies": 1000, "policy_bytes", "rss_before_load_bytes",
 //!               "rss_after_load_bytes", "rss_delta_bytes" },
 //!   "targets": [ { "name", "target", "measured", "met" } ]
@@ -297,7 +299,11 @@ mod native {
         v.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
     }
 
-    fn percentiles(plan: &Plan, sets: &[Loaded]) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
+    #[allow(clippy::type_complexity)]
+    fn percentiles(
+        plan: &Plan,
+        sets: &[Loaded],
+    ) -> (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) {
         let principal = workload::principal();
         let facts = workload::facts();
         let authorizer = Authorizer::new();
@@ -317,6 +323,10 @@ mod native {
             .collect();
         let mut floor: Vec<Samples> = sets.iter().map(|_| Samples::default()).collect();
         let mut detectors: Vec<Samples> = texts.iter().map(|_| Samples::default()).collect();
+        // The stages of the full decision, at 100 policies and 4 KiB.
+        let stage_set = sets.iter().find(|l| l.bundle.policy_count() == 100);
+        let stage_body = workload::chat_body(4096);
+        let mut stages = [Samples::default(), Samples::default()];
         // Rounds interleave the combinations, so slow drift on a shared VM spreads evenly.
         for round in 0..plan.rounds {
             eprintln!("percentile round {}/{}", round + 1, plan.rounds);
@@ -329,6 +339,14 @@ mod native {
                 }
                 floor[s].round(plan.round_time, || {
                     loaded.floor.authorize(&authorizer, &loaded.bundle)
+                });
+            }
+            if let Some(loaded) = stage_set {
+                stages[0].round(plan.round_time, || {
+                    workload::parse_and_route(&loaded.bundle, &stage_body)
+                });
+                stages[1].round(plan.round_time, || {
+                    workload::parse_route_and_assess(&loaded.bundle, &stage_body).is_some()
                 });
             }
             for (t, text) in texts.iter().enumerate() {
@@ -366,7 +384,29 @@ mod native {
                 v
             })
             .collect();
-        (full_out, floor_out, detectors_out)
+        let mut stages_out: Vec<Value> = ["parse_route", "parse_route_assess"]
+            .iter()
+            .zip(&stages)
+            .filter(|(_, samples)| !samples.rounds.is_empty())
+            .map(|(&stage, samples)| {
+                let mut v = samples.summary();
+                v["stage"] = json!(stage);
+                v
+            })
+            .collect();
+        if let Some(full) = full_out
+            .iter()
+            .find(|v| v["policies"] == json!(100) && v["prompt_bytes"] == json!(4096))
+        {
+            let mut v = full.clone();
+            v["stage"] = json!("full");
+            stages_out.push(v);
+        }
+        for v in &mut stages_out {
+            v["policies"] = json!(100);
+            v["prompt_bytes"] = json!(4096);
+        }
+        (full_out, floor_out, detectors_out, stages_out)
     }
 
     /// Resident set size from /proc (Linux); None elsewhere.
@@ -433,7 +473,7 @@ mod native {
             criterion.final_summary();
         }
 
-        let (full, floor, detectors) = percentiles(&plan, &sets);
+        let (full, floor, detectors, stages) = percentiles(&plan, &sets);
         let principal = workload::principal();
         let target_p50 = full
             .iter()
@@ -465,6 +505,7 @@ mod native {
             "full_decision": full,
             "cedar_floor": floor,
             "detectors": detectors,
+            "stages": stages,
             "memory": memory,
             "targets": [{
                 "name": "full decision p50, 100 policies, 4 KiB prompt (µs)",
@@ -503,6 +544,19 @@ mod native {
                 field(v, "ratio_to_floor"),
             );
         }
+        let stages: Vec<String> = report["stages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                format!(
+                    "{} {:.1} µs",
+                    v["stage"].as_str().unwrap_or("?"),
+                    field(v, "p50_us")
+                )
+            })
+            .collect();
+        println!("stages p50 (100 policies, 4 KiB): {}", stages.join(", "));
         let m = &report["memory"];
         println!(
             "memory: RSS +{} KiB after a strict load of {} policies",

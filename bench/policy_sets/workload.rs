@@ -82,6 +82,20 @@ pub fn decide(
     Ok(bundle.decide(String::new(), principal, &call, route, facts, &|| 0.0))
 }
 
+/// The first stage alone: parse and normalise the body, route it to its model.
+pub fn parse_and_route(bundle: &PolicyBundle, body: &[u8]) -> bool {
+    LlmCall::parse(ENDPOINT, body).is_ok_and(|call| bundle.route(&call).is_ok())
+}
+
+/// The first two stages: parse, route, then the assessment (token and cost estimates and
+/// every detector). What the full decision adds beyond this is the Cedar request, the
+/// authorization and the `Decision`.
+pub fn parse_route_and_assess(bundle: &PolicyBundle, body: &[u8]) -> Option<u64> {
+    let call = LlmCall::parse(ENDPOINT, body).ok()?;
+    let route = bundle.route(&call).ok()?;
+    Some(Assessment::of(&call, route.model).estimated_cost_micro_usd)
+}
+
 fn uid_json(type_name: &str, id: &str) -> Value {
     json!({ "type": type_name, "id": id })
 }
