@@ -252,6 +252,8 @@ struct Engine {
     word_headers: Vec<(&'static str, &'static str)>,
     /// Whether a byte is the first of one of their last words.
     header_starts: [bool; 256],
+    /// Whether a byte comes right before the `:` of a header that ends with one.
+    header_colons: [bool; 256],
 }
 
 fn engine() -> &'static Engine {
@@ -339,6 +341,14 @@ fn build_engine() -> Engine {
             *entry = true;
         }
     }
+    let mut header_colons = [false; 256];
+    for header in NEW_INSTRUCTIONS {
+        if let [.., last, b':'] = header.as_bytes() {
+            if let Some(entry) = header_colons.get_mut(usize::from(*last)) {
+                *entry = true;
+            }
+        }
+    }
     Engine {
         negators: set(NEGATORS),
         self_ref: set(SELF_REF),
@@ -346,6 +356,7 @@ fn build_engine() -> Engine {
         first_person: set(FIRST_PERSON),
         word_headers,
         header_starts,
+        header_colons,
         vocab,
         max_word,
         keys,
@@ -582,7 +593,7 @@ fn tokenize(normalized: &str, engine: &Engine, hits: &mut u128) -> Vec<Tok> {
                 sentence = sentence.saturating_add(1);
             }
             if c & ANCHOR != 0 {
-                *hits |= anchor(normalized, i, b, *hits);
+                *hits |= anchor(normalized, i, b, *hits, engine);
             }
             i += 1;
             continue;
@@ -709,18 +720,32 @@ fn close_run(run: &mut SpacedRun, engine: &Engine, toks: &mut Vec<Tok>, hits: &m
 
 /// The signals a non-word ASCII byte of class `ANCHOR` at `at` starts or ends.
 #[cold]
-fn anchor(normalized: &str, at: usize, b: u8, hits: u128) -> u128 {
+fn anchor(normalized: &str, at: usize, b: u8, hits: u128, engine: &Engine) -> u128 {
     match b {
         b'\n' => line_start(normalized, at + 1, hits),
         b':' => {
-            if hits & bit(SIG_NEW_INSTRUCTIONS) != 0 {
+            // A `:` matters only right after the last letter of a header (not in JSON).
+            let after_header = at
+                .checked_sub(1)
+                .and_then(|p| normalized.as_bytes().get(p))
+                .is_some_and(|&p| engine.header_colons.get(usize::from(p)) == Some(&true));
+            if !after_header || hits & bit(SIG_NEW_INSTRUCTIONS) != 0 {
                 return 0;
             }
             let upto = normalized.get(..=at).unwrap_or_default();
             let after = normalized.get(at + 1..).unwrap_or_default();
+            // The byte before the `:` rules out most headers (and all of them in JSON).
+            let before_colon = |t: &str| {
+                t.len()
+                    .checked_sub(2)
+                    .and_then(|k| t.as_bytes().get(k).copied())
+            };
             let cued = NEW_INSTRUCTIONS.iter().any(|header| {
-                tick(header.len());
-                header.ends_with(':') && upto.ends_with(header) && cue_follows(after)
+                tick(1);
+                header.ends_with(':')
+                    && before_colon(header) == before_colon(upto)
+                    && upto.ends_with(header)
+                    && cue_follows(after)
             });
             if cued {
                 bit(SIG_NEW_INSTRUCTIONS)
