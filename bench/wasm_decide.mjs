@@ -45,7 +45,8 @@
 //   "memory": [ { engine: "ours"|"cedar-wasm", policies, wasm_memory_before_bytes,
 //                 wasm_memory_after_load_bytes, wasm_memory_delta_bytes (ours only),
 //                 rss_before_bytes, rss_after_bytes, rss_delta_bytes, load_ms } ],
-//   "targets": [ { name, target, measured, met } ]
+//   "targets": [ { name, target, measured, met } ]  (target: a number is an upper bound;
+//                 a lower bound is the string "≥ 4" with target_min: 4)
 // }
 // ratio_to_native = wasm p50 / native p50 (same policies and prompt); ratio_to_our_* =
 // cedar-wasm p50 / our p50 (how many times faster ours is); the cedar-wasm and floor rows
@@ -439,15 +440,18 @@ function main() {
         measured: row100?.ratio_to_native ?? null,
         met: row100?.ratio_to_native != null ? row100.ratio_to_native <= 2.0 : null,
       },
+      // At-least targets carry their direction in a string (a number means "at most").
       {
         name: 'cedar-wasm stateful p50 / our in-wasm full decision p50, 100 policies, 4 KiB',
-        target: 4.0,
+        target: '≥ 4',
+        target_min: 4.0,
         measured: stateful100?.ratio_to_our_full ?? null,
         met: stateful100?.ratio_to_our_full != null ? stateful100.ratio_to_our_full >= 4.0 : null,
       },
       {
         name: 'cedar-wasm stateful p50 / our in-wasm Cedar floor p50, 100 policies',
-        target: 4.0,
+        target: '≥ 4',
+        target_min: 4.0,
         measured: stateful100?.ratio_to_our_floor ?? null,
         met: stateful100?.ratio_to_our_floor != null ? stateful100.ratio_to_our_floor >= 4.0 : null,
       },
