@@ -28,6 +28,18 @@ mod detect {
 mod obligations;
 
 #[allow(dead_code)]
+#[path = "src/engine/memo.rs"]
+mod memo;
+
+#[allow(dead_code)]
+#[path = "src/engine/principal.rs"]
+mod principal;
+
+#[allow(dead_code)]
+#[path = "src/engine/slice.rs"]
+mod slice;
+
+#[allow(dead_code)]
 #[path = "src/engine/bundle.rs"]
 mod bundle;
 

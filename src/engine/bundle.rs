@@ -5,20 +5,28 @@
 //! (policies against the schema in strict mode, catalog entities against the schema).
 //! Each stage has its own error variant. `build.rs` includes this file by path so the
 //! build refuses exactly what the runtime would refuse; it therefore uses nothing of
-//! the crate but its sibling `catalog` module.
+//! the crate but its self-contained siblings (`catalog`, `obligations`, `principal`,
+//! `slice`, `memo`).
+//!
+//! A loaded bundle also keeps what per-request decisions can share: its policies indexed
+//! by scope (`slice.rs`), and the Cedar entities of each caller and model in use.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
-    CedarSchemaError, Entity, EntityAttrEvaluationError, EntityId, EntityTypeName, EntityUid,
-    ParseErrors, Policy, PolicyId, PolicySet, PolicySetError, RestrictedExpression, Schema,
-    ValidationError, ValidationMode, Validator,
+    CedarSchemaError, Entities, Entity, EntityAttrEvaluationError, EntityId, EntityTypeName,
+    EntityUid, ParseErrors, Policy, PolicyId, PolicySet, PolicySetError, RestrictedExpression,
+    Schema, ValidationError, ValidationMode, Validator,
 };
 use sha2::{Digest, Sha256};
 
 use super::catalog::{Catalog, CatalogError, ModelInfo, Provider};
+use super::memo::Memo;
 use super::obligations;
+use super::principal::Principal;
+use super::slice::{PolicyIndex, ScopeRequest};
 
 /// The entity types the schema (policies/schema.cedarschema) declares, parsed once.
 #[derive(Debug, Clone)]
@@ -137,16 +145,22 @@ fn render_invalid(errors: &[InvalidPolicy]) -> String {
 #[derive(Debug)]
 pub struct PolicyBundle {
     schema: Schema,
-    policies: PolicySet,
+    policies: PolicyIndex,
     catalog: Catalog,
     types: CedarTypes,
     /// Cedar entities for each catalog model (with its provider as parent), keyed by
     /// model id, built once so a request only clones the one it names.
     model_entities: HashMap<String, Entity>,
     provider_entities: HashMap<Provider, Entity>,
+    /// The Cedar entities of a request (caller, team, org, model, provider, actions),
+    /// checked against the schema once per caller and model rather than per request.
+    request_entities: Memo<(Principal, String), Arc<Entities>>,
     content_hash: String,
     policy_count: usize,
 }
+
+/// Callers × models whose request entities are kept.
+const REQUEST_ENTITIES_KEPT: usize = 1024;
 
 impl PolicyBundle {
     pub fn load(source: &BundleSource<'_>, validation: Validation) -> Result<Self, BundleError> {
@@ -182,11 +196,12 @@ impl PolicyBundle {
         Ok(Self {
             content_hash: content_hash(source),
             schema,
-            policies,
+            policies: PolicyIndex::new(policies),
             catalog,
             types,
             model_entities,
             provider_entities,
+            request_entities: Memo::new(REQUEST_ENTITIES_KEPT),
             policy_count,
         })
     }
@@ -195,8 +210,27 @@ impl PolicyBundle {
         &self.schema
     }
 
+    /// Every policy of the bundle.
     pub fn policies(&self) -> &PolicySet {
-        &self.policies
+        self.policies.all()
+    }
+
+    /// The policies whose scope a request satisfies (see `slice.rs`): deciding on them
+    /// gives the same answer as deciding on all of them.
+    pub fn policies_for(&self, request: ScopeRequest<'_>) -> Arc<PolicySet> {
+        self.policies.slice(request)
+    }
+
+    /// The request entities for a caller and model, made by `make` on the first call.
+    pub(crate) fn request_entities(
+        &self,
+        principal: &Principal,
+        model_id: &str,
+        make: impl FnOnce() -> Result<Entities, String>,
+    ) -> Result<Arc<Entities>, String> {
+        let key = (principal.clone(), model_id.to_owned());
+        self.request_entities
+            .get_or_try_insert(&key, || make().map(Arc::new))
     }
 
     pub fn types(&self) -> &CedarTypes {
@@ -221,7 +255,7 @@ impl PolicyBundle {
 
     /// The policy's `@reason`, for decisions and denials.
     pub fn reason(&self, id: &PolicyId) -> Option<&str> {
-        self.policies.annotation(id, REASON_ANNOTATION)
+        self.policies().annotation(id, REASON_ANNOTATION)
     }
 
     /// Hex SHA-256 over the schema, every policy file (by name) and the catalog.

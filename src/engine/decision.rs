@@ -3,6 +3,7 @@
 //! denies too (fail closed) and is reported in the decision.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, Entity, PolicyId, Request,
@@ -16,6 +17,7 @@ use super::catalog::{ModelInfo, Provider};
 use super::detect;
 use super::obligations::{self, Obligation};
 use super::principal::Principal;
+use super::slice::ScopeRequest;
 
 /// A call resolved to the catalog model that will serve it.
 #[derive(Debug, Clone, Copy)]
@@ -221,6 +223,34 @@ impl PolicyBundle {
         )
     }
 
+    /// The Cedar entities a call by `principal` to `model_id` is evaluated against: the
+    /// caller in its team and org, the model under its provider, and the schema's actions.
+    /// Built and checked against the schema once per caller and model, then shared.
+    pub fn entities_for(
+        &self,
+        principal: &Principal,
+        model_id: &str,
+    ) -> Result<Arc<Entities>, String> {
+        self.request_entities(principal, model_id, || {
+            let model = self
+                .model(model_id)
+                .ok_or_else(|| format!("model `{model_id}` is not in the catalog"))?;
+            let model_entity = self
+                .model_entity(model_id)
+                .ok_or_else(|| format!("model `{model_id}` has no entity"))?;
+            let provider_entity = self
+                .provider_entity(model.provider)
+                .ok_or_else(|| format!("provider `{}` has no entity", model.provider.id()))?;
+            Entities::from_entities(
+                principal_entities(self.types(), principal)?
+                    .into_iter()
+                    .chain([model_entity.clone(), provider_entity.clone()]),
+                Some(self.schema()),
+            )
+            .map_err(|e| format!("entities: {e}"))
+        })
+    }
+
     fn evaluate(
         &self,
         principal: &Principal,
@@ -232,32 +262,26 @@ impl PolicyBundle {
         let types = self.types();
         let principal_uid = CedarTypes::uid(&types.user, &principal.user);
         let action_uid = CedarTypes::uid(&types.action, call.endpoint.action());
-        let model_entity = self
-            .model_entity(route.model_id)
-            .ok_or_else(|| format!("model `{}` has no entity", route.model_id))?;
-        let provider_entity = self
-            .provider_entity(route.model.provider)
-            .ok_or_else(|| format!("provider `{}` has no entity", route.model.provider.id()))?;
-
-        let entities = Entities::from_entities(
-            principal_entities(types, principal)?
-                .into_iter()
-                .chain([model_entity.clone(), provider_entity.clone()]),
-            Some(self.schema()),
-        )
-        .map_err(|e| format!("entities: {e}"))?;
+        let resource_uid = CedarTypes::uid(&types.model, route.model_id);
+        let entities = self.entities_for(principal, route.model_id)?;
+        let policies = self.policies_for(ScopeRequest {
+            principal: &principal_uid,
+            action: &action_uid,
+            resource: &resource_uid,
+            entities: &entities,
+        });
         let context = Context::from_pairs(context_pairs(call, assessment, facts))
             .map_err(|e| format!("context: {e}"))?;
         let request = Request::new(
             principal_uid,
             action_uid,
-            model_entity.uid(),
+            resource_uid,
             context,
             Some(self.schema()),
         )
         .map_err(|e| format!("request: {e}"))?;
 
-        let response = Authorizer::new().is_authorized(&request, self.policies(), &entities);
+        let response = Authorizer::new().is_authorized(&request, &policies, &entities);
         let diagnostics = response.diagnostics();
         Ok(Outcome {
             allowed: response.decision() == CedarDecision::Allow,

@@ -10,9 +10,11 @@ pub mod detect;
 pub mod embedded;
 pub mod guard;
 pub mod keys;
+pub mod memo;
 pub mod obligations;
 pub mod principal;
 pub mod signed;
+pub mod slice;
 pub mod tokens;
 
 pub use bundle::{BundleError, PolicyBundle};
