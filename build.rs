@@ -28,6 +28,10 @@ mod detect {
 mod obligations;
 
 #[allow(dead_code)]
+#[path = "src/engine/context.rs"]
+mod context;
+
+#[allow(dead_code)]
 #[path = "src/engine/memo.rs"]
 mod memo;
 

@@ -58,6 +58,7 @@ pub fn report(
         | BundleError::DuplicateId { file: name, .. } => renamed(name),
         BundleError::Catalog(e) => format!("{catalog}: {e}"),
         BundleError::CatalogEntity { .. } => format!("{catalog}: {error}"),
+        BundleError::RequestContext(_) => format!("{schema}: {error}"),
         other => other.to_string(),
     }
 }

@@ -779,6 +779,60 @@ fn catalog_models_that_do_not_fit_the_schema_are_refused() {
     }
 }
 
+/// The schema must accept the context the gateway sends (checked once at load, so
+/// requests skip Cedar's per-request context check).
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_schema_that_does_not_accept_the_request_context_is_refused() {
+    let embedded = embedded::source();
+    let cases = [
+        // An attribute the gateway sends with another type.
+        ("injection_score: Long,", "injection_score: String,"),
+        // A required attribute the gateway never sends.
+        ("stream: Bool,", "stream: Bool,\n    tenant: String,"),
+        // `country` made required: a request without it would not fit.
+        ("country?: String,", "country: String,"),
+    ];
+    for (from, to) in cases {
+        let schema = embedded.schema.replace(from, to);
+        assert_ne!(schema, embedded.schema, "the schema declares `{from}`");
+        let source = BundleSource {
+            schema: &schema,
+            policy_files: vec![PolicyFile {
+                name: "policies/a.cedar",
+                text: GOOD_POLICY,
+            }],
+            catalog: embedded.catalog,
+        };
+        match load_strict(&source) {
+            Err(error @ BundleError::RequestContext(_)) => {
+                let message = format!("{error}");
+                assert!(message.contains("request context"), "{message}");
+                assert!(message.contains("is not valid for"), "{message}");
+                // It says what the gateway sends, so the fix is clear.
+                assert!(message.contains(from.trim_end_matches(',')), "{message}");
+            }
+            other => panic!("{from} -> {to}: {other:?}"),
+        }
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_context_check_covers_every_action_the_gateway_asks_about() {
+    use llm_policy_gateway::engine::context::ACTIONS;
+    let mut asked: Vec<&str> = [
+        Endpoint::ChatCompletions,
+        Endpoint::Embeddings,
+        Endpoint::Messages,
+    ]
+    .iter()
+    .map(|e| e.action())
+    .collect();
+    asked.sort_unstable();
+    assert_eq!(asked, ACTIONS);
+}
+
 /// A blank `@id` names nothing: it is refused like a missing one.
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

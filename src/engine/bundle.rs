@@ -5,8 +5,8 @@
 //! (policies against the schema in strict mode, catalog entities against the schema).
 //! Each stage has its own error variant. `build.rs` includes this file by path so the
 //! build refuses exactly what the runtime would refuse; it therefore uses nothing of
-//! the crate but its self-contained siblings (`catalog`, `obligations`, `principal`,
-//! `slice`, `memo`).
+//! the crate but its self-contained siblings (`catalog`, `context`, `obligations`,
+//! `principal`, `slice`, `memo`).
 //!
 //! A loaded bundle also keeps what per-request decisions can share: its policies indexed
 //! by scope (`slice.rs`), and the Cedar entities of each caller and model in use.
@@ -23,8 +23,9 @@ use cedar_policy::{
 use sha2::{Digest, Sha256};
 
 use super::catalog::{Catalog, CatalogError, ModelInfo, Provider};
+use super::context;
 use super::memo::Memo;
-use super::obligations;
+use super::obligations::{self, Obligation};
 use super::principal::Principal;
 use super::slice::{PolicyIndex, ScopeRequest};
 
@@ -121,6 +122,8 @@ pub enum BundleError {
     Catalog(#[from] CatalogError),
     #[error("entity type name `{0}` does not parse: {1}")]
     TypeName(String, String),
+    #[error("the schema does not accept the request context the gateway sends: {0}")]
+    RequestContext(String),
     #[error("model `{model}` does not fit the schema: {message}")]
     CatalogEntity { model: String, message: String },
 }
@@ -146,6 +149,9 @@ fn render_invalid(errors: &[InvalidPolicy]) -> String {
 pub struct PolicyBundle {
     schema: Schema,
     policies: PolicyIndex,
+    /// Each policy's `@reason` and obligations, read once (Cedar's annotation lookup
+    /// parses the key on every call).
+    notes: HashMap<PolicyId, PolicyNotes>,
     catalog: Catalog,
     types: CedarTypes,
     /// Cedar entities for each catalog model (with its provider as parent), keyed by
@@ -159,6 +165,13 @@ pub struct PolicyBundle {
     policy_count: usize,
 }
 
+/// What a decision reports and applies for one policy, from its annotations.
+#[derive(Debug, Clone)]
+struct PolicyNotes {
+    reason: String,
+    obligations: Vec<Obligation>,
+}
+
 /// Callers × models whose request entities are kept.
 const REQUEST_ENTITIES_KEPT: usize = 1024;
 
@@ -169,7 +182,7 @@ impl PolicyBundle {
 
         let mut files = source.policy_files.clone();
         files.sort_by(|a, b| a.name.cmp(b.name));
-        let (policies, origin) = parse_policy_files(&files)?;
+        let (policies, origin, notes) = parse_policy_files(&files)?;
 
         if validation == Validation::Strict {
             let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
@@ -190,6 +203,8 @@ impl PolicyBundle {
 
         let catalog = Catalog::from_json(source.catalog)?;
         let types = CedarTypes::parse()?;
+        context::check_schema(&schema, &types.action, &types.user, &types.model)
+            .map_err(BundleError::RequestContext)?;
         let (model_entities, provider_entities) = catalog_entities(&catalog, &schema, &types)?;
         let policy_count = policies.policies().count();
 
@@ -197,6 +212,7 @@ impl PolicyBundle {
             content_hash: content_hash(source),
             schema,
             policies: PolicyIndex::new(policies),
+            notes,
             catalog,
             types,
             model_entities,
@@ -255,7 +271,14 @@ impl PolicyBundle {
 
     /// The policy's `@reason`, for decisions and denials.
     pub fn reason(&self, id: &PolicyId) -> Option<&str> {
-        self.policies().annotation(id, REASON_ANNOTATION)
+        self.notes.get(id).map(|notes| notes.reason.as_str())
+    }
+
+    /// The obligations the policy's annotations declare (none for a forbid).
+    pub fn obligations(&self, id: &PolicyId) -> &[Obligation] {
+        self.notes
+            .get(id)
+            .map_or(&[][..], |notes| notes.obligations.as_slice())
     }
 
     /// Hex SHA-256 over the schema, every policy file (by name) and the catalog.
@@ -279,11 +302,17 @@ pub fn version_of(content_hash: &str) -> String {
 }
 
 /// Parses every file, renames each policy to its `@id`, and remembers its file.
-fn parse_policy_files(
-    files: &[PolicyFile<'_>],
-) -> Result<(PolicySet, HashMap<PolicyId, String>), BundleError> {
+/// The parsed policies, the file each came from, and their notes.
+type ParsedFiles = (
+    PolicySet,
+    HashMap<PolicyId, String>,
+    HashMap<PolicyId, PolicyNotes>,
+);
+
+fn parse_policy_files(files: &[PolicyFile<'_>]) -> Result<ParsedFiles, BundleError> {
     let mut all = PolicySet::new();
     let mut origin = HashMap::new();
+    let mut notes = HashMap::new();
     for file in files {
         let parsed = PolicySet::from_str(file.text).map_err(|errors| BundleError::PolicyParse {
             file: file.name.to_owned(),
@@ -310,12 +339,13 @@ fn parse_policy_files(
             // A blank annotation names or explains nothing: treat it as missing.
             let annotation = |key| policy.annotation(key).filter(|v| !v.trim().is_empty());
             let id = annotation(ID_ANNOTATION).ok_or(missing(ID_ANNOTATION))?;
-            annotation(REASON_ANNOTATION).ok_or(missing(REASON_ANNOTATION))?;
-            obligations::of_policy(policy).map_err(|message| BundleError::Obligation {
-                file: file.name.to_owned(),
-                id: id.to_owned(),
-                message,
-            })?;
+            let reason = annotation(REASON_ANNOTATION).ok_or(missing(REASON_ANNOTATION))?;
+            let obligations =
+                obligations::of_policy(policy).map_err(|message| BundleError::Obligation {
+                    file: file.name.to_owned(),
+                    id: id.to_owned(),
+                    message,
+                })?;
             let id = PolicyId::new(id);
             let duplicate = || BundleError::DuplicateId {
                 file: file.name.to_owned(),
@@ -326,10 +356,17 @@ fn parse_policy_files(
             }
             all.add(policy.new_id(id.clone()))
                 .map_err(|_: PolicySetError| duplicate())?;
-            origin.insert(id, file.name.to_owned());
+            origin.insert(id.clone(), file.name.to_owned());
+            notes.insert(
+                id,
+                PolicyNotes {
+                    reason: reason.to_owned(),
+                    obligations,
+                },
+            );
         }
     }
-    Ok((all, origin))
+    Ok((all, origin, notes))
 }
 
 fn policy_position(id: &PolicyId) -> usize {

@@ -305,20 +305,28 @@ impl LlmCall {
     /// Estimated tokens of the largest single input: an embeddings request limits each
     /// input on its own, while a chat prompt is one input.
     pub fn largest_input_tokens(&self) -> u64 {
+        self.input_token_estimates().1
+    }
+
+    /// Estimated tokens of (all inputs, the largest single input). A chat prompt is one
+    /// input, so its text is estimated once for both.
+    pub fn input_token_estimates(&self) -> (u64, u64) {
+        let total = self.estimated_input_tokens();
         let per_input = |item: &Value| match item {
             Value::String(text) => tokens::estimate(text),
             Value::Array(ids) => ids.len() as u64,
             _ => 1,
         };
-        match (self.endpoint, self.body.get("input")) {
+        let largest = match (self.endpoint, self.body.get("input")) {
             (Endpoint::Embeddings, Some(Value::Array(items)))
                 if !items.iter().all(Value::is_number) =>
             {
                 items.iter().map(per_input).max().unwrap_or(0)
             }
             (Endpoint::Embeddings, Some(input)) => per_input(input),
-            _ => self.estimated_input_tokens(),
-        }
+            _ => total,
+        };
+        (total, largest)
     }
 
     /// Lowers (or sets) the output-token limit the call asks for. Returns whether the

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, Entity, PolicyId, Request,
+    Authorizer, Decision as CedarDecision, Entities, Entity, PolicyId, Request,
     RestrictedExpression,
 };
 use serde::Serialize;
@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::bundle::{CedarTypes, PolicyBundle};
 use super::call::LlmCall;
 use super::catalog::{ModelInfo, Provider};
+use super::context::RequestContext;
 use super::detect;
 use super::obligations::{self, Obligation};
 use super::principal::Principal;
@@ -107,7 +108,7 @@ pub struct Assessment {
 
 impl Assessment {
     pub fn of(call: &LlmCall, model: &ModelInfo) -> Self {
-        let estimated_input_tokens = call.estimated_input_tokens();
+        let (estimated_input_tokens, largest_input_tokens) = call.input_token_estimates();
         let max_output_tokens = call
             .max_output_tokens
             .unwrap_or(u64::from(model.max_output_tokens));
@@ -118,7 +119,7 @@ impl Assessment {
         let detections = detect::scan_call(call);
         Self {
             estimated_input_tokens,
-            largest_input_tokens: call.largest_input_tokens(),
+            largest_input_tokens,
             max_output_tokens,
             // `as` saturates: a huge cost becomes u64::MAX, never wraps.
             estimated_cost_micro_usd: cost.ceil() as u64,
@@ -218,8 +219,8 @@ impl PolicyBundle {
         obligations::merge(
             deciding
                 .iter()
-                .filter_map(|p| self.policies().policy(&PolicyId::new(&p.id)))
-                .flat_map(|policy| obligations::of_policy(policy).unwrap_or_default()),
+                .flat_map(|p| self.obligations(&PolicyId::new(&p.id)))
+                .copied(),
         )
     }
 
@@ -270,16 +271,24 @@ impl PolicyBundle {
             resource: &resource_uid,
             entities: &entities,
         });
-        let context = Context::from_pairs(context_pairs(call, assessment, facts))
-            .map_err(|e| format!("context: {e}"))?;
-        let request = Request::new(
-            principal_uid,
-            action_uid,
-            resource_uid,
-            context,
-            Some(self.schema()),
-        )
-        .map_err(|e| format!("request: {e}"))?;
+        let context = RequestContext {
+            stream: call.stream,
+            max_output_tokens: assessment.max_output_tokens,
+            estimated_input_tokens: assessment.estimated_input_tokens,
+            largest_input_tokens: assessment.largest_input_tokens,
+            tools_present: call.tools_present,
+            message_count: call.message_count,
+            estimated_cost_micro_usd: assessment.estimated_cost_micro_usd,
+            injection_score: assessment.injection_score,
+            injection_families: &assessment.injection_families,
+            pii_kinds: &assessment.pii_kinds,
+            secret_kinds: &assessment.secret_kinds,
+            country: facts.country.as_deref(),
+        }
+        .to_cedar()?;
+        // No schema here: the bundle checked at load that the schema accepts this shape.
+        let request = Request::new(principal_uid, action_uid, resource_uid, context, None)
+            .map_err(|e| format!("request: {e}"))?;
 
         let response = Authorizer::new().is_authorized(&request, &policies, &entities);
         let diagnostics = response.diagnostics();
@@ -378,64 +387,4 @@ fn principal_entities(types: &CedarTypes, principal: &Principal) -> Result<Vec<E
         Entity::new_no_attrs(team, HashSet::from([org.clone()])),
         Entity::new_no_attrs(org, HashSet::new()),
     ])
-}
-
-/// The schema's `RequestFacts`. Counts are clamped into Cedar's `Long` range.
-fn context_pairs(
-    call: &LlmCall,
-    assessment: &Assessment,
-    facts: &RequestFacts,
-) -> Vec<(String, RestrictedExpression)> {
-    let long = |n: u64| RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX));
-    let strings = |names: &[&'static str]| {
-        RestrictedExpression::new_set(
-            names
-                .iter()
-                .map(|n| RestrictedExpression::new_string((*n).to_owned())),
-        )
-    };
-    let mut pairs = vec![
-        (
-            "stream".to_owned(),
-            RestrictedExpression::new_bool(call.stream),
-        ),
-        (
-            "max_output_tokens".to_owned(),
-            long(assessment.max_output_tokens),
-        ),
-        (
-            "estimated_input_tokens".to_owned(),
-            long(assessment.estimated_input_tokens),
-        ),
-        (
-            "largest_input_tokens".to_owned(),
-            long(assessment.largest_input_tokens),
-        ),
-        (
-            "tools_present".to_owned(),
-            RestrictedExpression::new_bool(call.tools_present),
-        ),
-        ("message_count".to_owned(), long(call.message_count)),
-        (
-            "estimated_cost_micro_usd".to_owned(),
-            long(assessment.estimated_cost_micro_usd),
-        ),
-        (
-            "injection_score".to_owned(),
-            long(u64::from(assessment.injection_score)),
-        ),
-        (
-            "injection_families".to_owned(),
-            strings(&assessment.injection_families),
-        ),
-        ("pii_kinds".to_owned(), strings(&assessment.pii_kinds)),
-        ("secret_kinds".to_owned(), strings(&assessment.secret_kinds)),
-    ];
-    if let Some(country) = &facts.country {
-        pairs.push((
-            "country".to_owned(),
-            RestrictedExpression::new_string(country.clone()),
-        ));
-    }
-    pairs
 }

@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod call;
 pub mod cases;
 pub mod catalog;
+pub mod context;
 pub mod decision;
 pub mod detect;
 pub mod embedded;
