@@ -199,6 +199,7 @@ const STAT_COLUMNS = [
   ["engine", "engine", (v) => v],
   ["policies", "policies", (v) => v],
   ["prompt_bytes", "prompt", (v) => v],
+  ["slice_policies", "in the slice", (v) => v],
   ["bytes", "bytes", (v) => v],
   ["p50_us", "p50", fmt],
   ["p99_us", "p99", fmt],
@@ -224,6 +225,7 @@ const SECTIONS = [
   ["full_decision", "**Full decision** (request JSON bytes → decision), µs; p50/p99/mean are medians over rounds:"],
   ["cedar_floor", "**Cedar floor** (`is_authorized` alone on a prebuilt request), µs:"],
   ["floor", "**Cedar floor** (`is_authorized` alone on a prebuilt request), µs:"],
+  ["cedar_slice", "**Cedar on the request's slice** (the same call over the policies whose scope the request satisfies: what the pipeline hands Cedar, `src/engine/slice.rs`), µs:"],
   ["cedar_wasm_stateful", "**@cedar-policy/cedar-wasm, stateful** (policies and schema preparsed once), µs; ÷ = its p50 divided by ours:"],
   ["cedar_wasm_stateless", "**@cedar-policy/cedar-wasm, stateless** (policy text and schema in every call), µs:"],
 ];

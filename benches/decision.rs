@@ -7,7 +7,8 @@
 //!   and 1,000 policies (`bench/policy_sets/generate.rs`), loaded through the engine's
 //!   bundle loader with strict validation, as a published bundle is.
 //! * `cedar_floor/<n>_policies`: Cedar's `is_authorized` alone on the same request,
-//!   prebuilt once.
+//!   prebuilt once, over the whole set; the percentile pass also times it over the
+//!   request's slice (the policies whose scope it satisfies: what the pipeline evaluates).
 //! * `detectors_scan_text/<bytes>`: the detectors alone on 1 KiB to 256 KiB of prose.
 //!
 //! Criterion runs first (means with confidence intervals, in `target/criterion/`); then a
@@ -41,6 +42,7 @@
 //!                        "floor_p50_us", "ratio_to_floor" } ],   // ratio = p50 / floor p50
 //!   "cedar_floor": [ { "policies", "p50_us", "p99_us", "mean_us", "min_us", "n", "rounds",
 //!                      "round_p50_us": [..] } ],
+//!   "cedar_slice": [ { "policies", "slice_policies", ...the same stats } ],
 //!   "detectors": [ { "bytes", "p50_us", "p99_us", "mean_us", "min_us", "n", "rounds",
 //!                    "round_p50_us": [..] } ],
 //!   "stages": [ { "stage": "parse_route" | "parse_route_assess" | "full", "policies": 100,
@@ -300,10 +302,7 @@ mod native {
     }
 
     #[allow(clippy::type_complexity)]
-    fn percentiles(
-        plan: &Plan,
-        sets: &[Loaded],
-    ) -> (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) {
+    fn percentiles(plan: &Plan, sets: &[Loaded]) -> Percentiles {
         let principal = workload::principal();
         let facts = workload::facts();
         let authorizer = Authorizer::new();
@@ -322,6 +321,7 @@ mod native {
             .map(|_| bodies.iter().map(|_| Samples::default()).collect())
             .collect();
         let mut floor: Vec<Samples> = sets.iter().map(|_| Samples::default()).collect();
+        let mut sliced: Vec<Samples> = sets.iter().map(|_| Samples::default()).collect();
         let mut detectors: Vec<Samples> = texts.iter().map(|_| Samples::default()).collect();
         // The stages of the full decision, at 100 policies and 4 KiB.
         let stage_set = sets.iter().find(|l| l.bundle.policy_count() == 100);
@@ -339,6 +339,9 @@ mod native {
                 }
                 floor[s].round(plan.round_time, || {
                     loaded.floor.authorize(&authorizer, &loaded.bundle)
+                });
+                sliced[s].round(plan.round_time, || {
+                    loaded.floor.authorize_sliced(&authorizer)
                 });
             }
             if let Some(loaded) = stage_set {
@@ -358,10 +361,15 @@ mod native {
 
         let mut full_out = Vec::new();
         let mut floor_out = Vec::new();
+        let mut slice_out = Vec::new();
         for (s, loaded) in sets.iter().enumerate() {
             let n = loaded.bundle.policy_count();
             let mut f = floor[s].summary();
             f["policies"] = json!(n);
+            let mut cut = sliced[s].summary();
+            cut["policies"] = json!(n);
+            cut["slice_policies"] = json!(loaded.floor.slice.policies().count());
+            slice_out.push(cut);
             let floor_p50 = field(&f, "p50_us");
             for (b, body) in bodies.iter().enumerate() {
                 let mut v = full[s][b].summary();
@@ -406,7 +414,21 @@ mod native {
             v["policies"] = json!(100);
             v["prompt_bytes"] = json!(4096);
         }
-        (full_out, floor_out, detectors_out, stages_out)
+        Percentiles {
+            full: full_out,
+            floor: floor_out,
+            slice: slice_out,
+            detectors: detectors_out,
+            stages: stages_out,
+        }
+    }
+
+    struct Percentiles {
+        full: Vec<Value>,
+        floor: Vec<Value>,
+        slice: Vec<Value>,
+        detectors: Vec<Value>,
+        stages: Vec<Value>,
     }
 
     /// Resident set size from /proc (Linux); None elsewhere.
@@ -473,7 +495,13 @@ mod native {
             criterion.final_summary();
         }
 
-        let (full, floor, detectors, stages) = percentiles(&plan, &sets);
+        let Percentiles {
+            full,
+            floor,
+            slice,
+            detectors,
+            stages,
+        } = percentiles(&plan, &sets);
         let principal = workload::principal();
         let target_p50 = full
             .iter()
@@ -504,6 +532,7 @@ mod native {
             })).collect::<Vec<_>>(),
             "full_decision": full,
             "cedar_floor": floor,
+            "cedar_slice": slice,
             "detectors": detectors,
             "stages": stages,
             "memory": memory,
@@ -544,6 +573,20 @@ mod native {
                 field(v, "ratio_to_floor"),
             );
         }
+        let slices: Vec<String> = report["cedar_slice"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                format!(
+                    "{} → {} policies {:.1} µs",
+                    v["policies"],
+                    v["slice_policies"],
+                    field(v, "p50_us")
+                )
+            })
+            .collect();
+        println!("Cedar on the slice p50: {}", slices.join(", "));
         let stages: Vec<String> = report["stages"]
             .as_array()
             .into_iter()

@@ -13,11 +13,18 @@
 //!   resource, context, entities) in Cedar's JSON formats: what `@cedar-policy/cedar-wasm`
 //!   takes, so the peer decides the very same request.
 //! * [`Prebuilt`]: that request parsed once into Cedar types: the floor is Cedar's
-//!   `is_authorized` alone on it.
+//!   `is_authorized` alone on it, over the whole set; the sliced floor is the same call
+//!   over the request's slice (the policies whose scope it satisfies), which is what the
+//!   pipeline hands Cedar.
 
-use cedar_policy::{Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, Request};
+use std::sync::Arc;
+
+use cedar_policy::{
+    Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, PolicySet, Request,
+};
 use llm_policy_gateway::engine::bundle::{CedarTypes, PolicyBundle};
 use llm_policy_gateway::engine::decision::{Assessment, Decision};
+use llm_policy_gateway::engine::slice::ScopeRequest;
 use llm_policy_gateway::engine::{Endpoint, LlmCall, Principal, RequestFacts, Tier};
 use serde_json::{json, Value};
 
@@ -162,6 +169,8 @@ pub fn cedar_request_json(
 pub struct Prebuilt {
     pub request: Request,
     pub entities: Entities,
+    /// The request's slice of the bundle (`PolicyBundle::policies_for`).
+    pub slice: Arc<PolicySet>,
 }
 
 impl Prebuilt {
@@ -191,9 +200,27 @@ impl Prebuilt {
             Some(schema),
         )
         .map_err(|e| e.to_string())?;
+        let slice = bundle.policies_for(ScopeRequest {
+            principal: &principal,
+            action: &action,
+            resource: &resource,
+            entities: &entities,
+        });
         let request = Request::new(principal, action, resource, context, Some(schema))
             .map_err(|e| e.to_string())?;
-        Ok(Self { request, entities })
+        Ok(Self {
+            request,
+            entities,
+            slice,
+        })
+    }
+
+    /// Cedar's `is_authorized` alone on the request's slice.
+    pub fn authorize_sliced(&self, authorizer: &Authorizer) -> bool {
+        authorizer
+            .is_authorized(&self.request, &self.slice, &self.entities)
+            .decision()
+            == CedarDecision::Allow
     }
 
     /// Cedar's `is_authorized` alone: the floor.
