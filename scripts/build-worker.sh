@@ -3,6 +3,10 @@
 # wrangler's [build] command runs this too. Skips the build (and its slow wasm-opt pass)
 # when build/ is newer than every input and was built with the same trusted signing keys
 # (POLICY_TRUSTED_KEYS_FILE); FORCE_BUILD=1 builds regardless.
+#
+# Then it strips the wasm `name` section (function names for wasm stack traces: 0.37 MB
+# raw, 90 KB gzipped), which worker-build's wasm-opt pass always keeps (it appends
+# `--debuginfo`). KEEP_WASM_NAMES=1 keeps them, for readable traces while debugging.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$root"
@@ -19,4 +23,11 @@ if [ -z "${FORCE_BUILD:-}" ] && [ -f "$output" ] && [ -f build/index.js ] &&
   exit 0
 fi
 worker-build --release
+if [ -z "${KEEP_WASM_NAMES:-}" ]; then
+  # The same feature set worker-build passes, so nothing newer than workerd reads is emitted.
+  "$WASM_OPT_BIN" "$output" -o "$output" --strip-debug --strip-producers \
+    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-bulk-memory --enable-multivalue --enable-reference-types \
+    --enable-exception-handling
+fi
 printf '%s' "$stamp" >"$stamp_file"
