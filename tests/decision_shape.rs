@@ -461,6 +461,22 @@ fn load_catalog(catalog: &str) -> Result<Loaded, BundleError> {
     load_strict(&source)
 }
 
+/// Loads one good policy with the embedded catalog and the embedded schema, `from` replaced
+/// by `to`.
+fn load_with_schema_edit(from: &str, to: &str) -> Result<Loaded, BundleError> {
+    let embedded = embedded::source();
+    let schema = embedded.schema.replace(from, to);
+    assert_ne!(schema, embedded.schema, "the schema declares `{from}`");
+    load_strict(&BundleSource {
+        schema: &schema,
+        policy_files: vec![PolicyFile {
+            name: "policies/a.cedar",
+            text: GOOD_POLICY,
+        }],
+        catalog: embedded.catalog,
+    })
+}
+
 fn catalog_with_model(entry: Value) -> String {
     json!({ "models": { "gpt-4o-mini": entry } }).to_string()
 }
@@ -758,18 +774,7 @@ fn other_catalog_mistakes_are_refused() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn catalog_models_that_do_not_fit_the_schema_are_refused() {
     // A schema whose models lack `premium`: the catalog's entities no longer fit it.
-    let embedded = embedded::source();
-    let schema = embedded.schema.replace("premium: Bool,", "");
-    assert_ne!(schema, embedded.schema, "the schema declares `premium`");
-    let source = BundleSource {
-        schema: &schema,
-        policy_files: vec![PolicyFile {
-            name: "policies/a.cedar",
-            text: GOOD_POLICY,
-        }],
-        catalog: embedded.catalog,
-    };
-    match load_strict(&source) {
+    match load_with_schema_edit("premium: Bool,", "") {
         Err(BundleError::CatalogEntity { model, message }) => {
             // Each model is checked on its own: the first (by id) is named, with the cause.
             assert_eq!(model, "claude-3-5-haiku");
@@ -784,7 +789,6 @@ fn catalog_models_that_do_not_fit_the_schema_are_refused() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_schema_that_does_not_accept_the_request_context_is_refused() {
-    let embedded = embedded::source();
     let cases = [
         // An attribute the gateway sends with another type.
         ("injection_score: Long,", "injection_score: String,"),
@@ -794,17 +798,7 @@ fn a_schema_that_does_not_accept_the_request_context_is_refused() {
         ("country?: String,", "country: String,"),
     ];
     for (from, to) in cases {
-        let schema = embedded.schema.replace(from, to);
-        assert_ne!(schema, embedded.schema, "the schema declares `{from}`");
-        let source = BundleSource {
-            schema: &schema,
-            policy_files: vec![PolicyFile {
-                name: "policies/a.cedar",
-                text: GOOD_POLICY,
-            }],
-            catalog: embedded.catalog,
-        };
-        match load_strict(&source) {
+        match load_with_schema_edit(from, to) {
             Err(error @ BundleError::RequestContext(_)) => {
                 let message = format!("{error}");
                 assert!(message.contains("request context"), "{message}");
