@@ -52,9 +52,21 @@ pub async fn read_limited(request: &mut Request, limit: usize) -> Result<Vec<u8>
     if request.inner().body().is_none() {
         return Ok(Vec::new());
     }
+    if declared.is_some() {
+        // HTTP framing holds a body to its declared length, which is within the limit:
+        // read it whole in one call rather than chunk by chunk across the JS boundary
+        // (a reader, a read per chunk and a lock release; a profile under load showed
+        // them costing more than the policy decision).
+        let body = request.bytes().await.map_err(|_| unreadable())?;
+        return if body.len() > limit {
+            Err(too_large())
+        } else {
+            Ok(body)
+        };
+    }
     let mut stream = request.stream().map_err(|_| unreadable())?;
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    // A missing or false content-length cannot make us buffer more than the limit.
+    let mut body = Vec::new();
+    // Without a declared length (chunked), the limit is enforced as chunks arrive.
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| unreadable())?;
         if body.len() + chunk.len() > limit {

@@ -1,5 +1,9 @@
-//! The worker's configuration: wrangler `[vars]` and secrets, read per request (cheap
-//! lookups on `env`) with defaults for the optional ones.
+//! The worker's configuration: wrangler `[vars]` and secrets, with defaults for the
+//! optional ones. Bindings are fixed for an isolate's life (a new deployment or secret
+//! starts new isolates), so they are read once per isolate: each read crosses into
+//! JavaScript, and a profile under load showed them costing more than the Cedar call.
+
+use std::cell::OnceCell;
 
 use worker::Env;
 
@@ -23,7 +27,17 @@ pub struct Config {
     pub max_bundle_bytes: usize,
 }
 
+thread_local! {
+    static CONFIG: OnceCell<Config> = const { OnceCell::new() };
+    static UPSTREAMS: OnceCell<[Option<Upstream>; 2]> = const { OnceCell::new() };
+}
+
 impl Config {
+    /// The isolate's configuration, read from `env` on first use.
+    pub fn of_isolate(env: &Env) -> Self {
+        CONFIG.with(|config| config.get_or_init(|| Self::from_env(env)).clone())
+    }
+
     pub fn from_env(env: &Env) -> Self {
         Self {
             max_body_bytes: var(env, "MAX_BODY_BYTES")
@@ -45,12 +59,31 @@ impl Config {
 }
 
 /// Where a provider's API lives and the key the gateway (only) holds for it.
+#[derive(Clone)]
 pub struct Upstream {
     pub base_url: String,
     pub api_key: String,
 }
 
 impl Upstream {
+    /// The isolate's upstream for `provider`, read from `env` on first use; `None` when
+    /// its base URL var or key secret is missing.
+    pub fn of_isolate(env: &Env, provider: Provider) -> Option<Self> {
+        let index = match provider {
+            Provider::Openai => 0,
+            Provider::Anthropic => 1,
+        };
+        UPSTREAMS.with(|upstreams| {
+            let upstreams = upstreams.get_or_init(|| {
+                [
+                    Self::for_provider(env, Provider::Openai),
+                    Self::for_provider(env, Provider::Anthropic),
+                ]
+            });
+            upstreams.get(index).cloned().flatten()
+        })
+    }
+
     /// `None` when the base URL var or the key secret is missing.
     pub fn for_provider(env: &Env, provider: Provider) -> Option<Self> {
         let (url_var, key_secret) = match provider {

@@ -24,7 +24,7 @@ pub async fn handle(
 ) -> Response {
     let started = js_sys::Date::now();
     let mut log = DecisionLog::new(endpoint, policy_state::now_iso());
-    let config = Config::from_env(env);
+    let config = Config::of_isolate(env);
     // Never awaited here: a due check of KV for newer policies runs in the background.
     policy_state::maybe_refresh(env, ctx, &config);
     let response = match life(&mut request, env, &config, endpoint, &mut log).await {
@@ -97,7 +97,7 @@ async fn life(
         }
     }
     let provider = route.model.provider;
-    let upstream_config = Upstream::for_provider(env, provider).ok_or_else(|| {
+    let upstream_config = Upstream::of_isolate(env, provider).ok_or_else(|| {
         internal(format!(
             "the gateway has no upstream configured for {}",
             provider.id()

@@ -15,7 +15,7 @@ pub fn health() -> Response {
 }
 
 pub async fn policy_status(request: &Request, env: &Env, ctx: &Context) -> Response {
-    let config = Config::from_env(env);
+    let config = Config::of_isolate(env);
     policy_state::maybe_refresh(env, ctx, &config);
     match status_body(request, env, &config).await {
         Ok(body) => json_response(200, &body),
