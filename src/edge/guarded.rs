@@ -47,7 +47,7 @@ pub async fn check_answer(
             .map_err(|_| unreadable(provider));
     }
 
-    let bytes = answer.bytes().await.map_err(|_| unreadable(provider))?;
+    let bytes = whole_body(answer).await.map_err(|_| unreadable(provider))?;
     let (checked, report) = body::check(&guard, provider, &bytes);
     log.output(&report);
     match checked {
@@ -58,6 +58,14 @@ pub async fn check_answer(
             Err(Failure::new(ErrorKind::Permission, BLOCKED_CODE, kind))
         }
     }
+}
+
+/// The answer's body in one `arrayBuffer()` call: worker's `Response::bytes` reads it
+/// chunk by chunk, each read and the reader's lock crossing into JavaScript.
+async fn whole_body(answer: Response) -> Result<Vec<u8>, wasm_bindgen::JsValue> {
+    let answer: web_sys::Response = answer.into();
+    let buffer = wasm_bindgen_futures::JsFuture::from(answer.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// The provider's byte stream through the guard. Once the guard ends the answer (a

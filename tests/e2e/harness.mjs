@@ -22,7 +22,8 @@ KEYS.fred = "sk-test-fred";
 KEYS.olga = "sk-test-olga";
 KEYS.broken = "sk-test-broken";
 
-export async function startGateway({ bindings = {}, cf = { country: "US" }, mock } = {}) {
+// `inspectorPort` opens workerd's inspector (bench/profile_workerd.mjs profiles through it).
+export async function startGateway({ bindings = {}, cf = { country: "US" }, mock, inspectorPort } = {}) {
   mock ??= await startMockProvider();
   const logs = [];
   const mf = new Miniflare({
@@ -34,6 +35,7 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
     kvNamespaces: ["POLICY_KV"],
     port: 0,
     cf,
+    ...(inspectorPort ? { inspectorPort } : {}),
     bindings: {
       OPENAI_BASE_URL: mock.openaiBaseUrl,
       ANTHROPIC_BASE_URL: mock.anthropicBaseUrl,
