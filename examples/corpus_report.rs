@@ -120,17 +120,12 @@ mod report {
                 .map(|k| k.as_str().unwrap().to_owned())
                 .collect()
         };
-        source
-            .lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(n, line)| {
-                let entry: Value = serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("{DETECTOR_CORPUS}:{}: {e}", n + 1));
+        jsonl(source, DETECTOR_CORPUS)
+            .map(|(line, entry)| {
                 let text = entry["text"].as_str().unwrap().to_owned();
                 let labels = &entry["labels"];
                 Labelled {
-                    line: n + 1,
+                    line,
                     injection: labels["injection"].as_bool().unwrap(),
                     pii: strings(&labels["pii"]),
                     secrets: strings(&labels["secrets"]),
@@ -148,19 +143,25 @@ mod report {
     }
 
     fn parse_token_corpus(source: &str) -> Vec<TokenText> {
+        jsonl(source, TOKEN_CORPUS)
+            .map(|(_, entry)| TokenText {
+                category: entry["category"].as_str().unwrap().to_owned(),
+                text: entry["text"].as_str().unwrap().to_owned(),
+            })
+            .collect()
+    }
+
+    /// The non-blank lines of a JSON-lines corpus, parsed, with their 1-based numbers.
+    fn jsonl<'a>(source: &'a str, name: &'a str) -> impl Iterator<Item = (usize, Value)> + 'a {
         source
             .lines()
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(n, line)| {
-                let entry: Value = serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("{TOKEN_CORPUS}:{}: {e}", n + 1));
-                TokenText {
-                    category: entry["category"].as_str().unwrap().to_owned(),
-                    text: entry["text"].as_str().unwrap().to_owned(),
-                }
+            .map(move |(n, line)| {
+                let entry =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}:{}: {e}", n + 1));
+                (n + 1, entry)
             })
-            .collect()
     }
 
     // ---------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ pub struct Config {
 
 thread_local! {
     static CONFIG: OnceCell<Config> = const { OnceCell::new() };
-    static UPSTREAMS: OnceCell<[Option<Upstream>; 2]> = const { OnceCell::new() };
+    static UPSTREAMS: OnceCell<Vec<(Provider, Upstream)>> = const { OnceCell::new() };
 }
 
 impl Config {
@@ -38,7 +38,7 @@ impl Config {
         CONFIG.with(|config| config.get_or_init(|| Self::from_env(env)).clone())
     }
 
-    pub fn from_env(env: &Env) -> Self {
+    fn from_env(env: &Env) -> Self {
         Self {
             max_body_bytes: var(env, "MAX_BODY_BYTES")
                 .and_then(|v| v.parse().ok())
@@ -69,23 +69,22 @@ impl Upstream {
     /// The isolate's upstream for `provider`, read from `env` on first use; `None` when
     /// its base URL var or key secret is missing.
     pub fn of_isolate(env: &Env, provider: Provider) -> Option<Self> {
-        let index = match provider {
-            Provider::Openai => 0,
-            Provider::Anthropic => 1,
-        };
         UPSTREAMS.with(|upstreams| {
-            let upstreams = upstreams.get_or_init(|| {
-                [
-                    Self::for_provider(env, Provider::Openai),
-                    Self::for_provider(env, Provider::Anthropic),
-                ]
-            });
-            upstreams.get(index).cloned().flatten()
+            upstreams
+                .get_or_init(|| {
+                    Provider::ALL
+                        .iter()
+                        .filter_map(|&p| Some((p, Self::for_provider(env, p)?)))
+                        .collect()
+                })
+                .iter()
+                .find(|(p, _)| *p == provider)
+                .map(|(_, upstream)| upstream.clone())
         })
     }
 
     /// `None` when the base URL var or the key secret is missing.
-    pub fn for_provider(env: &Env, provider: Provider) -> Option<Self> {
+    fn for_provider(env: &Env, provider: Provider) -> Option<Self> {
         let (url_var, key_secret) = match provider {
             Provider::Openai => ("OPENAI_BASE_URL", "OPENAI_API_KEY"),
             Provider::Anthropic => ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"),

@@ -302,14 +302,9 @@ impl LlmCall {
         )
     }
 
-    /// Estimated tokens of the largest single input: an embeddings request limits each
-    /// input on its own, while a chat prompt is one input.
-    pub fn largest_input_tokens(&self) -> u64 {
-        self.input_token_estimates().1
-    }
-
-    /// Estimated tokens of (all inputs, the largest single input). A chat prompt is one
-    /// input, so its text is estimated once for both.
+    /// Estimated tokens of (all inputs, the largest single input): an embeddings request
+    /// limits each input on its own, while a chat prompt is one input, so its text is
+    /// estimated once for both.
     pub fn input_token_estimates(&self) -> (u64, u64) {
         let total = self.estimated_input_tokens();
         let per_input = |item: &Value| match item {

@@ -105,38 +105,42 @@ pub(crate) fn bytes_between(word: u64, low: u8, high: u8) -> u64 {
 
 /// Calls `found(position)` for every ASCII digit, `:` and `@` of `b`, in order, eight
 /// bytes at a time.
-pub(crate) fn for_each_digit_colon_at(b: &[u8], mut found: impl FnMut(usize)) {
-    let mut chunks = b.chunks_exact(8);
-    for (n, chunk) in (&mut chunks).enumerate() {
-        tick(8);
-        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
-        // `:` comes right after `9`, and `@` a few bytes later: one range test rules out
-        // most words of prose at once.
-        if bytes_between(word, b'0', b'@') == 0 {
-            continue;
-        }
-        let mut mask = bytes_between(word, b'0', b':') | bytes_equal(word, b'@');
-        while mask != 0 {
-            found(8 * n + (mask.trailing_zeros() / 8) as usize);
-            mask &= mask - 1;
-        }
-    }
-    let tail = b.len() - chunks.remainder().len();
-    for (k, &c) in chunks.remainder().iter().enumerate() {
-        tick(1);
-        if matches!(c, b'0'..=b':' | b'@') {
-            found(tail + k);
-        }
-    }
+pub(crate) fn for_each_digit_colon_at(b: &[u8], found: impl FnMut(usize)) {
+    for_each_match(
+        b,
+        |word| {
+            // `:` comes right after `9`, and `@` a few bytes later: one range test rules
+            // out most words of prose at once.
+            if bytes_between(word, b'0', b'@') == 0 {
+                0
+            } else {
+                bytes_between(word, b'0', b':') | bytes_equal(word, b'@')
+            }
+        },
+        |c| matches!(c, b'0'..=b':' | b'@'),
+        found,
+    );
 }
 
 /// Calls `found(position)` for every `byte` of `b`, in order, eight bytes at a time.
-pub(crate) fn for_each_byte(b: &[u8], byte: u8, mut found: impl FnMut(usize)) {
+pub(crate) fn for_each_byte(b: &[u8], byte: u8, found: impl FnMut(usize)) {
+    for_each_match(b, |word| bytes_equal(word, byte), |c| c == byte, found);
+}
+
+/// The scan both share: `in_word` gives the high bit of each matching byte of an
+/// eight-byte word, `is_match` tests the tail's bytes one by one.
+#[inline(always)]
+fn for_each_match(
+    b: &[u8],
+    in_word: impl Fn(u64) -> u64,
+    is_match: impl Fn(u8) -> bool,
+    mut found: impl FnMut(usize),
+) {
     let mut chunks = b.chunks_exact(8);
     for (n, chunk) in (&mut chunks).enumerate() {
         tick(8);
         let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
-        let mut mask = bytes_equal(word, byte);
+        let mut mask = in_word(word);
         while mask != 0 {
             found(8 * n + (mask.trailing_zeros() / 8) as usize);
             mask &= mask - 1;
@@ -145,7 +149,7 @@ pub(crate) fn for_each_byte(b: &[u8], byte: u8, mut found: impl FnMut(usize)) {
     let tail = b.len() - chunks.remainder().len();
     for (k, &c) in chunks.remainder().iter().enumerate() {
         tick(1);
-        if c == byte {
+        if is_match(c) {
             found(tail + k);
         }
     }
