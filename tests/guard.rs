@@ -591,7 +591,7 @@ fn the_mutable_walk_visits_exactly_what_the_detectors_see() {
         let mut call = LlmCall::parse(endpoint, body.to_string().as_bytes()).unwrap();
         let seen = texts_of(&call);
         let mut mutably = Vec::new();
-        call.visit_text_mut(&mut |t| mutably.push(t.clone()));
+        call.visit_text_mut(&mut |_, t| mutably.push(t.clone()));
         assert!(!seen.is_empty());
         assert_eq!(seen, mutably, "{endpoint:?}");
     }

@@ -15,12 +15,16 @@ pub const KV_BINDING: &str = "POLICY_KV";
 const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 60_000;
 const DEFAULT_POLICY_REFRESH_SECONDS: f64 = 30.0;
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS: u64 = 30_000;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub max_body_bytes: usize,
     /// Time allowed for the provider's response headers; a stream may then run longer.
     pub upstream_timeout_ms: u64,
+    /// Longest wait for the next chunk of an answer's body; a provider that stalls longer
+    /// has its answer ended with an error.
+    pub stream_idle_timeout_ms: u64,
     /// How often an isolate checks KV for a newer policy bundle.
     pub policy_refresh_ms: f64,
     /// Largest policy bundle accepted from KV.
@@ -46,6 +50,10 @@ impl Config {
             upstream_timeout_ms: var(env, "UPSTREAM_TIMEOUT_MS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_UPSTREAM_TIMEOUT_MS),
+            stream_idle_timeout_ms: var(env, "STREAM_IDLE_TIMEOUT_MS")
+                .and_then(|v| v.parse().ok())
+                .filter(|ms| *ms > 0)
+                .unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
             policy_refresh_ms: var(env, "POLICY_REFRESH_SECONDS")
                 .and_then(|v| v.parse::<f64>().ok())
                 .filter(|s| s.is_finite() && *s >= 0.0)
@@ -63,6 +71,9 @@ impl Config {
 pub struct Upstream {
     pub base_url: String,
     pub api_key: String,
+    /// The provider account headers the gateway sends (OpenAI's `openai-organization`,
+    /// `openai-project`): set by the deployment, never by a caller.
+    pub account_headers: Vec<(&'static str, String)>,
 }
 
 impl Upstream {
@@ -91,7 +102,21 @@ impl Upstream {
         };
         let base_url = var(env, url_var)?.trim_end_matches('/').to_owned();
         let api_key = env.secret(key_secret).ok()?.to_string();
-        (!base_url.is_empty() && !api_key.is_empty()).then_some(Self { base_url, api_key })
+        let account_headers = match provider {
+            Provider::Openai => [
+                ("openai-organization", "OPENAI_ORGANIZATION"),
+                ("openai-project", "OPENAI_PROJECT"),
+            ]
+            .into_iter()
+            .filter_map(|(header, name)| Some((header, var(env, name).filter(|v| !v.is_empty())?)))
+            .collect(),
+            Provider::Anthropic => Vec::new(),
+        };
+        (!base_url.is_empty() && !api_key.is_empty()).then_some(Self {
+            base_url,
+            api_key,
+            account_headers,
+        })
     }
 }
 

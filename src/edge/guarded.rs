@@ -1,18 +1,24 @@
-//! Post-flight at the edge: the provider's answer passes through the decision's output
-//! guard (`engine::guard`) before the caller sees it. Without output obligations, or for
-//! an error answer, the response is relayed untouched.
+//! Post-flight at the edge: the provider's answer on its way to the caller. Every
+//! successful answer is read under an idle timeout (a provider that stalls mid-answer is
+//! cut off with an error); with output obligations it also passes the decision's guard
+//! (`engine::guard`), and an answer the guard cannot read is refused. Error answers are
+//! relayed as they are.
 //!
 //! A streamed answer is transformed chunk by chunk as it arrives (nothing waits for the
 //! end); its guard report is logged as one `output_guard` event when the stream ends. A
 //! whole answer is read, checked and rewritten, or replaced by a provider-format error.
 
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
 use futures_util::stream::{self, StreamExt};
-use worker::{ByteStream, Response, ResponseBuilder};
+use futures_util::{pin_mut, Future};
+use worker::{ByteStream, Delay, Response, ResponseBuilder};
 
 use crate::engine::catalog::Provider;
 use crate::engine::guard::body::{self, Checked};
 use crate::engine::guard::stream::StreamGuard;
-use crate::engine::guard::{blocked_message, OutputGuard, BLOCKED_CODE};
+use crate::engine::guard::{blocked_message, error_event, OutputGuard, BLOCKED_CODE};
 
 use super::log::{self, DecisionLog};
 use super::reply::{ErrorKind, Failure};
@@ -23,31 +29,45 @@ pub async fn check_answer(
     guard: OutputGuard,
     decision_id: &str,
     log: &mut DecisionLog,
+    idle_timeout_ms: u64,
 ) -> Result<Response, Failure> {
     let status = answer.status_code();
-    if !guard.is_active() || !(200..300).contains(&status) {
+    if !(200..300).contains(&status) {
         return Ok(answer);
     }
     let headers = answer.headers().clone();
-    let builder = ResponseBuilder::new()
-        .with_status(status)
-        .with_headers(headers.clone());
-    let is_event_stream = headers
+    let content_type = headers
         .get("content-type")
         .ok()
         .flatten()
-        .is_some_and(|t| t.starts_with("text/event-stream"));
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let builder = ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers);
 
-    if is_event_stream {
+    if content_type.starts_with("text/event-stream") {
         let upstream = answer.stream().map_err(|_| unreadable(provider))?;
-        let guarded = guard_stream(upstream, StreamGuard::new(provider, guard), decision_id);
-        log.output_streamed();
+        let guard = guard.is_active().then(|| StreamGuard::new(provider, guard));
+        if guard.is_some() {
+            log.output_streamed();
+        }
+        let relayed = relay_stream(upstream, guard, provider, decision_id, idle_timeout_ms);
         return builder
-            .from_stream(guarded)
+            .from_stream(relayed)
             .map_err(|_| unreadable(provider));
     }
+    if guard.is_active() && !content_type.starts_with("application/json") {
+        return Err(unreadable(provider));
+    }
 
-    let bytes = whole_body(answer).await.map_err(|_| unreadable(provider))?;
+    let bytes = within(idle_timeout_ms, whole_body(answer))
+        .await
+        .ok_or_else(|| stalled(provider, idle_timeout_ms))?
+        .map_err(|_| unreadable(provider))?;
+    if !guard.is_active() {
+        return Ok(builder.fixed(bytes));
+    }
     let (checked, report) = body::check(&guard, provider, &bytes);
     log.output(&report);
     match checked {
@@ -57,6 +77,17 @@ pub async fn check_answer(
             let kind = report.blocked.map(blocked_message).unwrap_or_default();
             Err(Failure::new(ErrorKind::Permission, BLOCKED_CODE, kind))
         }
+        Checked::Unreadable => Err(unreadable(provider)),
+    }
+}
+
+/// `future`'s output, or `None` if it takes longer than `ms`.
+async fn within<T>(ms: u64, future: impl Future<Output = T>) -> Option<T> {
+    let deadline = Delay::from(Duration::from_millis(ms));
+    pin_mut!(future, deadline);
+    match select(future, deadline).await {
+        Either::Left((value, _)) => Some(value),
+        Either::Right(_) => None,
     }
 }
 
@@ -68,29 +99,67 @@ async fn whole_body(answer: Response) -> Result<Vec<u8>, wasm_bindgen::JsValue> 
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// The provider's byte stream through the guard. Once the guard ends the answer (a
-/// blocked kind), the rest of the provider's stream is not read.
-fn guard_stream(
+struct Relay {
     upstream: ByteStream,
-    guard: StreamGuard,
+    guard: Option<StreamGuard>,
+    provider: Provider,
+    decision_id: String,
+    idle_timeout_ms: u64,
+}
+
+/// The provider's byte stream on its way to the caller, through the guard when there is
+/// one. A chunk that does not arrive within the idle timeout ends the answer with the
+/// provider's error event; once the guard ends the answer (a blocked kind), the rest of
+/// the provider's stream is not read.
+fn relay_stream(
+    upstream: ByteStream,
+    guard: Option<StreamGuard>,
+    provider: Provider,
     decision_id: &str,
+    idle_timeout_ms: u64,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, worker::Error>> {
-    let decision_id = decision_id.to_owned();
-    stream::unfold(Some((upstream, guard, decision_id)), |state| async move {
-        let (mut upstream, mut guard, decision_id) = state?;
-        let (out, done) = match upstream.next().await {
-            Some(Ok(chunk)) => {
+    let relay = Relay {
+        upstream,
+        guard,
+        provider,
+        decision_id: decision_id.to_owned(),
+        idle_timeout_ms,
+    };
+    stream::unfold(Some(relay), |state| async move {
+        let mut relay = state?;
+        let next = within(relay.idle_timeout_ms, relay.upstream.next()).await;
+        let (out, done) = match (next, relay.guard.as_mut()) {
+            (Some(Some(Ok(chunk))), Some(guard)) => {
                 let out = guard.push(&chunk);
                 (out, guard.is_ended())
             }
+            (Some(Some(Ok(chunk))), None) => (chunk, false),
             // The provider's stream broke or ended: send what is held (checked).
-            Some(Err(_)) | None => (guard.finish(), true),
+            (Some(Some(Err(_)) | None), Some(guard)) => (guard.finish(), true),
+            (Some(Some(Err(_)) | None), None) => (Vec::new(), true),
+            (None, _) => {
+                log::upstream_stalled(&relay.decision_id, relay.idle_timeout_ms);
+                let message = format!(
+                    "{} sent nothing for {} ms; the answer was cut off",
+                    relay.provider.id(),
+                    relay.idle_timeout_ms
+                );
+                let event = error_event(
+                    relay.provider,
+                    "timeout_error",
+                    "upstream_timeout",
+                    &message,
+                );
+                (event, true)
+            }
         };
         if done {
-            log::output_guard_event(&decision_id, &guard.report());
+            if let Some(guard) = &relay.guard {
+                log::output_guard_event(&relay.decision_id, &guard.report());
+            }
             return Some((Ok(out), None));
         }
-        Some((Ok(out), Some((upstream, guard, decision_id))))
+        Some((Ok(out), Some(relay)))
     })
 }
 
@@ -98,6 +167,17 @@ fn unreadable(provider: Provider) -> Failure {
     Failure::new(
         ErrorKind::Upstream,
         "upstream_unreadable",
-        format!("the answer from {} could not be read", provider.id()),
+        format!(
+            "the answer from {} could not be read, so it was not relayed",
+            provider.id()
+        ),
+    )
+}
+
+fn stalled(provider: Provider, ms: u64) -> Failure {
+    Failure::new(
+        ErrorKind::Timeout,
+        "upstream_timeout",
+        format!("{} stopped sending its answer for {ms} ms", provider.id()),
     )
 }

@@ -142,3 +142,22 @@ pub fn output_guard_event(decision_id: &str, report: &GuardReport) {
     });
     worker::console_log!("{line}");
 }
+
+/// A provider that stopped sending mid-answer, cut off after `idle_ms`.
+pub fn upstream_stalled(decision_id: &str, idle_ms: u64) {
+    let line = serde_json::json!({
+        "event": "upstream_stalled",
+        "decision_id": decision_id,
+        "idle_ms": idle_ms,
+    });
+    worker::console_log!("{line}");
+}
+
+/// How a model string outside the catalog is logged: never the string itself (a caller
+/// can put anything there), only the first 8 hex digits of its SHA-256.
+pub fn model_not_in_catalog(model: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(model.as_bytes());
+    let short = hex::encode(digest.get(..4).unwrap_or_default());
+    format!("not-in-catalog:{short}")
+}

@@ -6,13 +6,14 @@
 
 use worker::{Context, Env, Request, Response};
 
+use crate::engine::catalog::Provider;
 use crate::engine::decision::random_decision_id;
 use crate::engine::guard::OutputGuard;
 use crate::engine::obligations::Obligation;
-use crate::engine::{Endpoint, LlmCall, RequestFacts, RouteError};
+use crate::engine::{CallError, Endpoint, LlmCall, RequestFacts, RouteError};
 
 use super::config::{Config, Upstream, KV_BINDING};
-use super::log::DecisionLog;
+use super::log::{self, DecisionLog};
 use super::reply::{set_policy_headers, with_decision_headers, ErrorKind, Failure};
 use super::{auth, body, guarded, policy_state, upstream};
 
@@ -60,16 +61,25 @@ async fn life(
     // Read and normalise the body into one typed call.
     body::require_json(request)?;
     let bytes = body::read_limited(request, config.max_body_bytes).await?;
-    let mut call = LlmCall::parse(endpoint, &bytes).map_err(|e| {
-        let param = e.param();
-        Failure::new(ErrorKind::InvalidRequest, "invalid_request", e.to_string()).with_param(param)
-    })?;
+    let mut call = LlmCall::parse(endpoint, &bytes).map_err(call_failure)?;
     drop(bytes);
-    log.call(&call.model, call.stream);
+    if endpoint.wire_format() == Provider::Anthropic {
+        // Beta features change what the model may do: policy decides on them, and only
+        // they are forwarded.
+        upstream::anthropic_version(request.headers())?;
+        let beta = request.headers().get("anthropic-beta").ok().flatten();
+        call.set_beta_features(beta.as_deref())
+            .map_err(call_failure)?;
+    }
 
-    // Route to a catalog model, then decide with the active policy bundle.
+    // Route to a catalog model, then decide with the active policy bundle. Only a
+    // catalog id is logged: the caller's model string is free text.
     let policy = policy_state::active().map_err(|_| internal("the policy set failed to load"))?;
-    let route = policy.bundle.route(&call).map_err(route_failure)?;
+    let route = policy.bundle.route(&call).map_err(|error| {
+        log.call(&log::model_not_in_catalog(&call.model), call.stream);
+        route_failure(error)
+    })?;
+    log.call(route.model_id, call.stream);
     let decision_id =
         random_decision_id().map_err(|_| internal("no randomness for a decision id"))?;
     let facts = RequestFacts {
@@ -109,7 +119,7 @@ async fn life(
     let answer = upstream::forward(
         &upstream_config,
         provider,
-        endpoint,
+        &call,
         request.headers(),
         upstream_body,
         config.upstream_timeout_ms,
@@ -117,8 +127,21 @@ async fn life(
     .await?;
     let response = upstream::relay(answer, provider)?;
     let guard = OutputGuard::from_obligations(&decision.obligations);
-    let response = guarded::check_answer(response, provider, guard, &decision.id, log).await?;
+    let response = guarded::check_answer(
+        response,
+        provider,
+        guard,
+        &decision.id,
+        log,
+        config.stream_idle_timeout_ms,
+    )
+    .await?;
     Ok(with_decision_headers(response, &decision))
+}
+
+fn call_failure(error: CallError) -> Failure {
+    Failure::new(ErrorKind::InvalidRequest, error.code(), error.to_string())
+        .with_param(error.param())
 }
 
 fn route_failure(error: RouteError) -> Failure {

@@ -65,7 +65,7 @@ pub struct Failure {
     pub code: &'static str,
     /// Lowercase, user input in backticks, never internals.
     pub message: String,
-    pub param: Option<&'static str>,
+    pub param: Option<String>,
     pub decision: Option<Box<Decision>>,
 }
 
@@ -80,8 +80,8 @@ impl Failure {
         }
     }
 
-    pub fn with_param(mut self, param: Option<&'static str>) -> Self {
-        self.param = param;
+    pub fn with_param(mut self, param: Option<&str>) -> Self {
+        self.param = param.map(str::to_owned);
         self
     }
 
@@ -100,7 +100,7 @@ impl Failure {
             self.kind.type_name(),
             self.code,
             &self.message,
-            self.param,
+            self.param.as_deref(),
         );
         let decision = self
             .decision

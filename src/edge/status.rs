@@ -1,5 +1,6 @@
 //! `GET /healthz` (unauthenticated liveness) and `GET /v1/policy/status` (admin keys
-//! only): which policy version is active, where it came from, and when it was loaded.
+//! only): which policy version is active, where it came from, when it was loaded, and the
+//! isolate's wasm memory size.
 
 use serde_json::json;
 use worker::{Context, Env, Request, Response};
@@ -65,5 +66,20 @@ async fn status_body(
         "policy": policy,
         "load_error": load_error,
         "refresh": policy_state::refresh_status(config),
+        "isolate": { "wasm_memory_bytes": wasm_memory_bytes() },
     }))
+}
+
+/// The size of this isolate's wasm linear memory (it only grows: a leak shows here).
+fn wasm_memory_bytes() -> f64 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|memory| {
+            memory
+                .buffer()
+                .dyn_into::<js_sys::ArrayBuffer>()
+                .map_or(0.0, |buffer| f64::from(buffer.byte_length()))
+        })
+        .unwrap_or(0.0)
 }

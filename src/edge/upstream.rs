@@ -1,8 +1,11 @@
 //! Forwarding an allowed call to its provider, and passing the answer back.
 //!
-//! The provider key replaces the caller's; hop-by-hop and credential headers stay
-//! behind. The answer's body is handed back as the same `ReadableStream`, so SSE chunks
-//! reach the caller as the provider sends them and nothing is buffered.
+//! Headers cross by allowlist, both ways. To the provider go the gateway's own key and
+//! account headers, the content type, and only these caller headers: `accept`,
+//! `user-agent`, `idempotency-key` and, for Anthropic, a well-formed `anthropic-version`
+//! and the `anthropic-beta` features policy decided on. To the caller go only the
+//! provider's content type, request ids, processing time and rate-limit headers; never a
+//! cookie, an account or organisation id, or the provider's own metadata.
 
 use std::time::Duration;
 
@@ -14,7 +17,7 @@ use worker::{
 };
 
 use crate::engine::catalog::Provider;
-use crate::engine::Endpoint;
+use crate::engine::{Endpoint, LlmCall};
 
 use super::config::Upstream;
 use super::reply::{ErrorKind, Failure};
@@ -22,84 +25,105 @@ use super::reply::{ErrorKind, Failure};
 /// Anthropic's API requires a version header; SDKs send one, curl users may not.
 const DEFAULT_ANTHROPIC_VERSION: &str = "2023-06-01";
 
-/// Headers that describe one connection (RFC 9110 §7.6.1) or carry the caller's
-/// credentials or the edge's own metadata: never forwarded in either direction.
-fn is_hop_by_hop(name: &str) -> bool {
+/// Caller headers forwarded to either provider as they are.
+const FORWARDED_HEADERS: [&str; 3] = ["accept", "user-agent", "idempotency-key"];
+
+/// Provider headers relayed to the caller.
+fn is_relayed(name: &str) -> bool {
     matches!(
         name,
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "host"
-            | "content-length"
-    )
+        "content-type"
+            | "x-request-id"
+            | "request-id"
+            | "openai-processing-ms"
+            | "retry-after"
+            | "retry-after-ms"
+    ) || name.starts_with("x-ratelimit-")
+        || name.starts_with("anthropic-ratelimit-")
 }
 
-fn is_client_only(name: &str) -> bool {
-    is_hop_by_hop(name)
-        || matches!(
-            name,
-            "authorization" | "x-api-key" | "cookie" | "x-real-ip" | "true-client-ip"
+/// Content encodings the runtime decodes as the body is read: an answer in any other
+/// encoding cannot be read by the gateway (nor relayed without its header), so it is
+/// refused.
+fn is_decoded_encoding(encoding: &str) -> bool {
+    encoding.split(',').map(str::trim).all(|e| {
+        e.is_empty()
+            || e.eq_ignore_ascii_case("identity")
+            || e.eq_ignore_ascii_case("gzip")
+            || e.eq_ignore_ascii_case("br")
+    })
+}
+
+/// The caller's `anthropic-version` (a date, `2023-06-01`), or the default when absent.
+pub fn anthropic_version(client: &Headers) -> Result<String, Failure> {
+    let Some(version) = client.get("anthropic-version").ok().flatten() else {
+        return Ok(DEFAULT_ANTHROPIC_VERSION.to_owned());
+    };
+    let version = version.trim();
+    let well_formed = version.len() == 10
+        && version.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if well_formed {
+        Ok(version.to_owned())
+    } else {
+        Err(Failure::new(
+            ErrorKind::InvalidRequest,
+            "invalid_request",
+            "`anthropic-version` must be a date such as `2023-06-01`",
         )
-        || name.starts_with("cf-")
-        || name.starts_with("x-forwarded-")
+        .with_param(Some("anthropic-version")))
+    }
 }
 
-fn upstream_headers(client: &Headers, provider: Provider, api_key: &str) -> Headers {
+fn upstream_headers(
+    client: &Headers,
+    call: &LlmCall,
+    provider: Provider,
+    upstream: &Upstream,
+) -> Result<Headers, Failure> {
     let headers = Headers::new();
-    // Also drop any header the caller named in `Connection` (hop-by-hop by declaration).
-    let declared: Vec<String> = client
-        .get("connection")
-        .ok()
-        .flatten()
-        .map(|v| {
-            v.split(',')
-                .map(|h| h.trim().to_ascii_lowercase())
-                .collect()
-        })
-        .unwrap_or_default();
-    for (name, value) in client.entries() {
-        if !is_client_only(&name) && !declared.contains(&name) {
-            let _ = headers.append(&name, &value);
+    for name in FORWARDED_HEADERS {
+        if let Some(value) = client.get(name).ok().flatten() {
+            let _ = headers.set(name, &value);
         }
     }
     let _ = headers.set("content-type", "application/json");
     match provider {
         Provider::Openai => {
-            let _ = headers.set("authorization", &format!("Bearer {api_key}"));
+            let _ = headers.set("authorization", &format!("Bearer {}", upstream.api_key));
         }
         Provider::Anthropic => {
-            let _ = headers.set("x-api-key", api_key);
-            if !headers.has("anthropic-version").unwrap_or(false) {
-                let _ = headers.set("anthropic-version", DEFAULT_ANTHROPIC_VERSION);
+            let _ = headers.set("x-api-key", &upstream.api_key);
+            let _ = headers.set("anthropic-version", &anthropic_version(client)?);
+            if !call.beta_features.is_empty() {
+                let _ = headers.set("anthropic-beta", &call.beta_features.join(","));
             }
         }
     }
-    headers
+    for (name, value) in &upstream.account_headers {
+        let _ = headers.set(name, value);
+    }
+    Ok(headers)
 }
 
 pub async fn forward(
     upstream: &Upstream,
     provider: Provider,
-    endpoint: Endpoint,
+    call: &LlmCall,
     client_headers: &Headers,
     body: Vec<u8>,
     timeout_ms: u64,
 ) -> Result<Response, Failure> {
+    let endpoint: Endpoint = call.endpoint;
     let url = format!("{}{}", upstream.base_url, endpoint.upstream_path());
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
-        .with_headers(upstream_headers(
-            client_headers,
-            provider,
-            &upstream.api_key,
-        ))
+        .with_headers(upstream_headers(client_headers, call, provider, upstream)?)
         .with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
     let request = Request::new_with_init(&url, &init).map_err(|_| {
         Failure::new(
@@ -133,9 +157,10 @@ pub async fn forward(
     }
 }
 
-/// The provider's answer as the caller's response: same status and body stream, minus
-/// hop-by-hop headers. A rejection of the gateway's own provider key is not the caller's
-/// fault, so it becomes a 502 rather than an SDK authentication error.
+/// The provider's answer as the caller's response: same status and body stream, with the
+/// relayed headers only. A rejection of the gateway's own provider key is not the caller's
+/// fault, so it becomes a 502 rather than an SDK authentication error; an answer in an
+/// encoding the runtime does not decode is refused.
 pub fn relay(upstream: Response, provider: Provider) -> Result<Response, Failure> {
     let status = upstream.status_code();
     if status == 401 || status == 403 {
@@ -145,9 +170,25 @@ pub fn relay(upstream: Response, provider: Provider) -> Result<Response, Failure
             format!("{} rejected the gateway's credentials", provider.id()),
         ));
     }
+    let encoding = upstream
+        .headers()
+        .get("content-encoding")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if !is_decoded_encoding(&encoding) {
+        return Err(Failure::new(
+            ErrorKind::Upstream,
+            "upstream_unreadable",
+            format!(
+                "the answer from {} came in a content encoding the gateway cannot read",
+                provider.id()
+            ),
+        ));
+    }
     let headers = Headers::new();
     for (name, value) in upstream.headers().entries() {
-        if !is_hop_by_hop(&name) {
+        if is_relayed(&name) {
             let _ = headers.append(&name, &value);
         }
     }

@@ -1,8 +1,13 @@
 //! Normalisation: an OpenAI chat-completions, OpenAI embeddings or Anthropic messages
 //! request becomes one typed `LlmCall`.
 //!
-//! The call keeps the caller's whole JSON object, so fields the engine does not know
-//! (temperature, response_format, metadata, …) are forwarded untouched.
+//! Every top-level field must be one the endpoint's table lists (an unknown one could
+//! change what is generated or billed unseen, so it is refused); fields that change cost
+//! or capability (token limits, choices, thinking budgets, tools, server tools, MCP
+//! servers, beta features) are read into the call for policy. Every string of the body,
+//! known field or not, is reached through [`wire`] by detection, redaction and the token
+//! estimate. The call keeps the caller's JSON and forwards it as sent, but for the model
+//! name and what obligations rewrite.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -10,6 +15,7 @@ use serde_json::{Map, Value};
 use super::catalog::Provider;
 use super::detect::{self, KindCounts, KindSet};
 use super::tokens;
+use super::wire::{self, Media, Slot};
 
 /// The API endpoints the gateway serves; each maps to one Cedar action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,19 +76,103 @@ pub enum CallError {
         field: &'static str,
         expected: &'static str,
     },
+    /// A top-level field the gateway does not know: it could change what is generated or
+    /// billed without policy seeing it, so it is not forwarded.
+    #[error("`{0}` is not a parameter the gateway understands, so it cannot be forwarded")]
+    Unsupported(String),
+    /// A known field whose use the gateway cannot check or price.
+    #[error("{message}")]
+    Refused {
+        field: &'static str,
+        message: &'static str,
+    },
     #[error("could not encode the upstream request: {0}")]
     Encode(String),
 }
 
 impl CallError {
     /// The request field at fault, for the provider error's `param`.
-    pub fn param(&self) -> Option<&'static str> {
+    pub fn param(&self) -> Option<&str> {
         match self {
-            CallError::Missing(field) | CallError::Invalid { field, .. } => Some(field),
+            CallError::Missing(field)
+            | CallError::Invalid { field, .. }
+            | CallError::Refused { field, .. } => Some(field),
+            CallError::Unsupported(field) => Some(field),
             _ => None,
         }
     }
+
+    /// The machine-readable error code (OpenAI's `code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::Unsupported(_) | CallError::Refused { .. } => "unsupported_parameter",
+            _ => "invalid_request",
+        }
+    }
 }
+
+/// The top-level fields each endpoint accepts (sorted). Anything else is refused: a new
+/// provider parameter is supported by adding it here once what it does is understood.
+const OPENAI_CHAT_FIELDS: &[&str] = &[
+    "audio",
+    "frequency_penalty",
+    "function_call",
+    "functions",
+    "logit_bias",
+    "logprobs",
+    "max_completion_tokens",
+    "max_tokens",
+    "messages",
+    "metadata",
+    "modalities",
+    "model",
+    "n",
+    "parallel_tool_calls",
+    "prediction",
+    "presence_penalty",
+    "prompt_cache_key",
+    "reasoning_effort",
+    "response_format",
+    "safety_identifier",
+    "seed",
+    "service_tier",
+    "stop",
+    "store",
+    "stream",
+    "stream_options",
+    "temperature",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+    "user",
+    "verbosity",
+    "web_search_options",
+];
+const OPENAI_EMBEDDINGS_FIELDS: &[&str] =
+    &["dimensions", "encoding_format", "input", "model", "user"];
+const ANTHROPIC_MESSAGES_FIELDS: &[&str] = &[
+    "container",
+    "context_management",
+    "max_tokens",
+    "mcp_servers",
+    "messages",
+    "metadata",
+    "model",
+    "service_tier",
+    "stop_sequences",
+    "stream",
+    "system",
+    "temperature",
+    "thinking",
+    "tool_choice",
+    "tools",
+    "top_k",
+    "top_p",
+];
+
+/// The most choices (OpenAI `n`) one call may ask for.
+pub const MAX_CHOICES: u64 = 128;
 
 /// One LLM call, whatever API shape it arrived in.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,9 +181,20 @@ pub struct LlmCall {
     /// The model id as the caller sent it (a catalog id).
     pub model: String,
     pub stream: bool,
-    /// The output cap the caller asked for, if any.
+    /// The most output tokens one choice may produce, as the caller asked: the larger of
+    /// the limits sent (`max_tokens`, `max_completion_tokens`, a thinking budget).
     pub max_output_tokens: Option<u64>,
+    /// How many answers the provider generates (OpenAI `n`); output cost scales with it.
+    pub choices: u64,
+    /// The kinds of tools the call enables, sorted: `function` for the caller's own,
+    /// `mcp` for remote MCP servers, and each server tool by name (`web_search`,
+    /// `code_execution`, …).
+    pub tool_kinds: Vec<String>,
     pub tools_present: bool,
+    /// Provider beta features the caller asked for (Anthropic's `anthropic-beta`), sorted.
+    pub beta_features: Vec<String>,
+    /// The service tier asked for (`auto` when unset).
+    pub service_tier: String,
     /// Messages (chat) or inputs (embeddings).
     pub message_count: u64,
     /// Input tokens the caller sent already tokenised (embeddings with token arrays).
@@ -108,6 +209,17 @@ impl LlmCall {
         let Value::Object(body) = value else {
             return Err(CallError::NotAnObject);
         };
+        let known = match endpoint {
+            Endpoint::ChatCompletions => OPENAI_CHAT_FIELDS,
+            Endpoint::Embeddings => OPENAI_EMBEDDINGS_FIELDS,
+            Endpoint::Messages => ANTHROPIC_MESSAGES_FIELDS,
+        };
+        if let Some(unknown) = body
+            .keys()
+            .find(|k| known.binary_search(&k.as_str()).is_err())
+        {
+            return Err(CallError::Unsupported(shortened(unknown)));
+        }
         let model = match body.get("model") {
             None | Some(Value::Null) => return Err(CallError::Missing("model")),
             Some(Value::String(m)) if !m.trim().is_empty() => m.clone(),
@@ -118,7 +230,11 @@ impl LlmCall {
             model,
             stream: false,
             max_output_tokens: None,
+            choices: 1,
+            tool_kinds: Vec::new(),
             tools_present: false,
+            beta_features: Vec::new(),
+            service_tier: "auto".to_owned(),
             message_count: 0,
             pretokenized: 0,
             body,
@@ -128,19 +244,65 @@ impl LlmCall {
             Endpoint::Embeddings => call.read_openai_embeddings()?,
             Endpoint::Messages => call.read_anthropic_messages()?,
         }
+        if let Some(tier) = optional_token(&call.body, "service_tier")? {
+            call.service_tier = tier;
+        }
+        call.tool_kinds.sort_unstable();
+        call.tool_kinds.dedup();
+        call.tools_present = !call.tool_kinds.is_empty();
+        call.refuse_text_as_media()?;
         Ok(call)
     }
 
     fn read_openai_chat(&mut self) -> Result<(), CallError> {
         self.message_count = messages(&self.body, "messages")?;
         self.stream = optional_bool(&self.body, "stream")?;
-        // `max_completion_tokens` supersedes the deprecated `max_tokens`.
-        self.max_output_tokens = match optional_count(&self.body, "max_completion_tokens")? {
-            Some(n) => Some(n),
-            None => optional_count(&self.body, "max_tokens")?,
+        let completion = optional_count(&self.body, "max_completion_tokens")?;
+        let legacy = optional_count(&self.body, "max_tokens")?;
+        self.max_output_tokens = match (completion, legacy) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(CallError::Refused {
+                    field: "max_tokens",
+                    message: "send one of `max_tokens` and `max_completion_tokens`, or the same \
+                              value in both",
+                })
+            }
+            (a, b) => a.or(b),
         };
-        self.tools_present =
-            non_empty_array(&self.body, "tools")? || non_empty_array(&self.body, "functions")?;
+        self.choices = match optional_count(&self.body, "n")? {
+            None => 1,
+            Some(n) if (1..=MAX_CHOICES).contains(&n) => n,
+            Some(_) => return Err(invalid("n", "an integer from 1 to 128")),
+        };
+        for tool in objects(&self.body, "tools")? {
+            let kind = match tool.get("type") {
+                None | Some(Value::Null) => "function".to_owned(),
+                Some(Value::String(t)) if wire_token(t) => tool_kind(t),
+                Some(_) => return Err(invalid("tools", "tool objects with a string `type`")),
+            };
+            self.tool_kinds.push(kind);
+        }
+        if !objects(&self.body, "functions")?.is_empty() {
+            self.tool_kinds.push("function".to_owned());
+        }
+        if present(&self.body, "web_search_options") {
+            self.tool_kinds.push("web_search".to_owned());
+        }
+        // Audio answers cannot be read by the output guard nor priced from the catalog.
+        let audio_out = match self.body.get("modalities") {
+            None | Some(Value::Null) => false,
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                items.iter().any(|m| m.as_str() != Some("text"))
+            }
+            Some(_) => return Err(invalid("modalities", "an array of strings")),
+        };
+        if audio_out || present(&self.body, "audio") {
+            return Err(CallError::Refused {
+                field: if audio_out { "modalities" } else { "audio" },
+                message: "audio output is not supported by the gateway: policy can neither \
+                          price nor check it",
+            });
+        }
         Ok(())
     }
 
@@ -176,102 +338,100 @@ impl LlmCall {
         self.message_count = messages(&self.body, "messages")?;
         self.stream = optional_bool(&self.body, "stream")?;
         // Anthropic's API requires `max_tokens`; refuse here rather than upstream.
-        self.max_output_tokens = Some(
-            optional_count(&self.body, "max_tokens")?.ok_or(CallError::Missing("max_tokens"))?,
-        );
+        let max_tokens =
+            optional_count(&self.body, "max_tokens")?.ok_or(CallError::Missing("max_tokens"))?;
         match self.body.get("system") {
             None | Some(Value::Null) | Some(Value::String(_)) | Some(Value::Array(_)) => {}
             Some(_) => return Err(invalid("system", "a string or an array of content blocks")),
         }
-        self.tools_present = non_empty_array(&self.body, "tools")?;
+        // Thinking tokens are output tokens; with interleaved thinking the budget may
+        // exceed `max_tokens`, so the larger of the two bounds the output.
+        let budget = match self.body.get("thinking") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(thinking)) => match thinking.get("budget_tokens") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_u64().ok_or(invalid(
+                    "thinking",
+                    "an object whose `budget_tokens` is a non-negative integer",
+                ))?),
+            },
+            Some(_) => return Err(invalid("thinking", "an object")),
+        };
+        self.max_output_tokens = Some(budget.map_or(max_tokens, |b| b.max(max_tokens)));
+        for tool in objects(&self.body, "tools")? {
+            let kind = match tool.get("type") {
+                None | Some(Value::Null) => "function".to_owned(),
+                Some(Value::String(t)) if t == "custom" => "function".to_owned(),
+                Some(Value::String(t)) if wire_token(t) => tool_kind(t),
+                Some(_) => return Err(invalid("tools", "tool objects with a string `type`")),
+            };
+            self.tool_kinds.push(kind);
+        }
+        if !objects(&self.body, "mcp_servers")?.is_empty() {
+            self.tool_kinds.push("mcp".to_owned());
+        }
         Ok(())
     }
 
-    /// Calls `visit` with every piece of text the caller sent: system prompts, every
-    /// message (tool results and tool-call arguments included), tool definitions,
-    /// embedding inputs. Images and other binary sources are skipped.
-    pub fn visit_text(&self, visit: &mut dyn FnMut(&str)) {
-        match self.endpoint {
-            Endpoint::ChatCompletions | Endpoint::Messages => {
-                if let Some(system) = self.body.get("system") {
-                    visit_content(system, visit);
-                }
-                for message in array(&self.body, "messages") {
-                    if let Some(content) = message.get("content") {
-                        visit_content(content, visit);
-                    }
-                    for call in message
-                        .get("tool_calls")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        if let Some(args) = call.pointer("/function/arguments") {
-                            visit_strings(args, visit);
-                        }
-                    }
-                    // The legacy single function call of OpenAI's older API.
-                    if let Some(args) = message.pointer("/function_call/arguments") {
-                        visit_strings(args, visit);
-                    }
-                }
-                // Tool definitions are prompt text too: names, descriptions, schemas.
-                for tool in array(&self.body, "tools").chain(array(&self.body, "functions")) {
-                    visit_strings(tool, visit);
-                }
-            }
-            Endpoint::Embeddings => match self.body.get("input") {
-                Some(Value::String(s)) => visit(s),
-                Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).for_each(visit),
-                _ => {}
-            },
+    /// Base64 media that declares a text type is text no detector would read.
+    fn refuse_text_as_media(&self) -> Result<(), CallError> {
+        let mut textual = false;
+        self.visit_slots(&mut |slot, _| textual |= slot == Slot::Binary(Media::Text));
+        if textual {
+            return Err(CallError::Refused {
+                field: "messages",
+                message: "text sent as base64 media is refused: send it as text so policy can \
+                          read it",
+            });
         }
+        Ok(())
     }
 
-    /// The same walk as [`LlmCall::visit_text`], in the same order, with each text
-    /// mutable (for redaction). Keep the two in step: a test checks they visit alike.
-    pub fn visit_text_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
-        match self.endpoint {
-            Endpoint::ChatCompletions | Endpoint::Messages => {
-                if let Some(system) = self.body.get_mut("system") {
-                    visit_content_mut(system, visit);
-                }
-                for message in array_mut(&mut self.body, "messages") {
-                    if let Some(content) = message.get_mut("content") {
-                        visit_content_mut(content, visit);
-                    }
-                    for call in message
-                        .get_mut("tool_calls")
-                        .and_then(Value::as_array_mut)
-                        .into_iter()
-                        .flatten()
-                    {
-                        if let Some(args) = call.pointer_mut("/function/arguments") {
-                            visit_strings_mut(args, visit);
-                        }
-                    }
-                    if let Some(args) = message.pointer_mut("/function_call/arguments") {
-                        visit_strings_mut(args, visit);
-                    }
-                }
-                for field in ["tools", "functions"] {
-                    for tool in array_mut(&mut self.body, field) {
-                        visit_strings_mut(tool, visit);
-                    }
-                }
+    /// Takes the provider beta features the caller asked for in a header
+    /// (`anthropic-beta: a,b`): they become part of what policy decides on.
+    pub fn set_beta_features(&mut self, header: Option<&str>) -> Result<(), CallError> {
+        let mut features = Vec::new();
+        for name in header.unwrap_or_default().split(',') {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
             }
-            Endpoint::Embeddings => match self.body.get_mut("input") {
-                Some(Value::String(s)) => visit(s),
-                Some(Value::Array(items)) => {
-                    for item in items {
-                        if let Value::String(s) = item {
-                            visit(s);
-                        }
-                    }
-                }
-                _ => {}
-            },
+            if name.len() > 64 || !wire_token(name) {
+                return Err(invalid(
+                    "anthropic-beta",
+                    "a comma-separated list of beta feature names",
+                ));
+            }
+            features.push(name.to_ascii_lowercase());
         }
+        features.sort_unstable();
+        features.dedup();
+        self.beta_features = features;
+        Ok(())
+    }
+
+    /// Calls `visit` with every string the caller sent and what it is (see [`wire`]).
+    pub fn visit_slots<'a>(&'a self, visit: &mut dyn FnMut(Slot, &'a str)) {
+        wire::walk_fields(&self.body, visit);
+    }
+
+    /// Calls `visit` with every text the detectors read, in [`LlmCall::visit_slots`]
+    /// order: every string the caller sent but media payloads and provider-signed blobs.
+    pub fn visit_text(&self, visit: &mut dyn FnMut(&str)) {
+        self.visit_slots(&mut |slot, text| {
+            if slot.is_scanned() {
+                visit(text)
+            }
+        });
+    }
+
+    /// [`LlmCall::visit_text`], with each text mutable (for redaction), in the same order.
+    pub fn visit_text_mut(&mut self, visit: &mut dyn FnMut(Slot, &mut String)) {
+        wire::walk_fields_mut(&mut self.body, &mut |slot, text| {
+            if slot.is_scanned() {
+                visit(slot, text)
+            }
+        });
     }
 
     /// Replaces every finding of `kinds` in every text the caller sent with a typed
@@ -281,8 +441,8 @@ impl LlmCall {
         if kinds.is_empty() {
             return counts;
         }
-        self.visit_text_mut(&mut |text| {
-            if let Some((redacted, found)) = detect::redact_kinds(text, kinds) {
+        self.visit_text_mut(&mut |slot, text| {
+            if let Some((redacted, found)) = detect::redact_kinds(text, slot.detectable(kinds)) {
                 *text = redacted;
                 for finding in found {
                     *counts.entry(finding.kind.name()).or_insert(0) += 1;
@@ -292,10 +452,13 @@ impl LlmCall {
         counts
     }
 
-    /// Estimated input tokens: text through the estimator plus pre-tokenised inputs.
+    /// Estimated input tokens: every string through the estimator (media by size),
+    /// pre-tokenised inputs, and the per-message overhead.
     pub fn estimated_input_tokens(&self) -> u64 {
         let mut total = self.pretokenized;
-        self.visit_text(&mut |text| total = total.saturating_add(tokens::estimate(text)));
+        self.visit_slots(&mut |slot, text| {
+            total = total.saturating_add(tokens::of_slot(slot, text));
+        });
         total.saturating_add(
             self.message_count
                 .saturating_mul(tokens::PER_MESSAGE_OVERHEAD),
@@ -324,22 +487,50 @@ impl LlmCall {
         (total, largest)
     }
 
-    /// Lowers (or sets) the output-token limit the call asks for. Returns whether the
-    /// body changed. Embeddings have no output to cap.
+    /// The most output tokens the whole call may produce: the per-choice limit (or the
+    /// model's own, `model_limit`) times the number of choices.
+    pub fn worst_case_output_tokens(&self, model_limit: u64) -> u64 {
+        self.max_output_tokens
+            .unwrap_or(model_limit)
+            .saturating_mul(self.choices)
+    }
+
+    /// Lowers (or sets) the output-token limit the call asks for, in every field that
+    /// sets one. Returns whether the body changed. Embeddings have no output to cap.
     pub fn cap_output_tokens(&mut self, max: u64) -> bool {
-        let field = match self.endpoint {
-            Endpoint::Embeddings => return false,
-            Endpoint::Messages => "max_tokens",
-            // Keep the caller's field: `max_completion_tokens` supersedes `max_tokens`.
-            Endpoint::ChatCompletions if self.body.contains_key("max_completion_tokens") => {
-                "max_completion_tokens"
-            }
-            Endpoint::ChatCompletions => "max_tokens",
-        };
-        if self.max_output_tokens.is_some_and(|asked| asked <= max) {
+        if self.endpoint == Endpoint::Embeddings
+            || self.max_output_tokens.is_some_and(|asked| asked <= max)
+        {
             return false;
         }
-        self.body.insert(field.to_owned(), Value::from(max));
+        match self.endpoint {
+            Endpoint::Embeddings => return false,
+            Endpoint::Messages => {
+                self.body.insert("max_tokens".to_owned(), Value::from(max));
+                // The thinking budget must stay below `max_tokens`.
+                let budget = self
+                    .body
+                    .get_mut("thinking")
+                    .and_then(|thinking| thinking.get_mut("budget_tokens"));
+                if let Some(budget) = budget {
+                    if budget.as_u64().is_some_and(|b| b >= max) {
+                        *budget = Value::from(max.saturating_sub(1));
+                    }
+                }
+            }
+            Endpoint::ChatCompletions => {
+                let mut set = false;
+                for field in ["max_completion_tokens", "max_tokens"] {
+                    if present(&self.body, field) {
+                        self.body.insert(field.to_owned(), Value::from(max));
+                        set = true;
+                    }
+                }
+                if !set {
+                    self.body.insert("max_tokens".to_owned(), Value::from(max));
+                }
+            }
+        }
         self.max_output_tokens = Some(max);
         true
     }
@@ -361,21 +552,49 @@ fn invalid(field: &'static str, expected: &'static str) -> CallError {
     CallError::Invalid { field, expected }
 }
 
-fn array<'a>(body: &'a Map<String, Value>, field: &str) -> impl Iterator<Item = &'a Value> {
-    body.get(field)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+/// A caller's field name, cut to 64 characters for an error message.
+fn shortened(name: &str) -> String {
+    name.chars().take(64).collect()
 }
 
-fn array_mut<'a>(
-    body: &'a mut Map<String, Value>,
-    field: &str,
-) -> impl Iterator<Item = &'a mut Value> {
-    body.get_mut(field)
-        .and_then(Value::as_array_mut)
-        .into_iter()
-        .flatten()
+/// A name the APIs use for types and features: ASCII letters, digits, `_ - .`.
+fn wire_token(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// A tool's kind from its `type`: versioned server tools (`web_search_20250305`) by name.
+fn tool_kind(type_name: &str) -> String {
+    let name = match type_name.rsplit_once('_') {
+        Some((name, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => type_name,
+    };
+    name.to_ascii_lowercase()
+}
+
+fn present(body: &Map<String, Value>, field: &str) -> bool {
+    body.get(field).is_some_and(|v| !v.is_null())
+}
+
+/// An optional array of objects.
+fn objects<'a>(
+    body: &'a Map<String, Value>,
+    field: &'static str,
+) -> Result<Vec<&'a Map<String, Value>>, CallError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_object()
+                    .ok_or(invalid(field, "an array of objects"))
+            })
+            .collect(),
+        Some(_) => Err(invalid(field, "an array of objects")),
+    }
 }
 
 /// A required, non-empty array of message objects with a string `role`.
@@ -418,93 +637,13 @@ fn optional_count(
     }
 }
 
-fn non_empty_array(body: &Map<String, Value>, field: &'static str) -> Result<bool, CallError> {
+fn optional_token(
+    body: &Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<String>, CallError> {
     match body.get(field) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Array(items)) => Ok(!items.is_empty()),
-        Some(_) => Err(invalid(field, "an array")),
-    }
-}
-
-/// Message content: a string, or an array of content blocks (OpenAI parts or Anthropic
-/// blocks). Tool results nest content of their own.
-fn visit_content(content: &Value, visit: &mut dyn FnMut(&str)) {
-    match content {
-        Value::String(s) => visit(s),
-        Value::Array(blocks) => {
-            for block in blocks {
-                match block.get("type").and_then(Value::as_str) {
-                    Some("text") | None => {
-                        if let Some(text) = block.get("text").and_then(Value::as_str) {
-                            visit(text);
-                        }
-                    }
-                    Some("tool_result") => {
-                        if let Some(inner) = block.get("content") {
-                            visit_content(inner, visit);
-                        }
-                    }
-                    Some("tool_use") => {
-                        if let Some(input) = block.get("input") {
-                            visit_strings(input, visit);
-                        }
-                    }
-                    // Images, audio, files: not text, not counted here.
-                    Some(_) => {}
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Every string inside a JSON value (tool arguments). serde_json caps nesting at 128, so
-/// this recursion is bounded.
-fn visit_strings(value: &Value, visit: &mut dyn FnMut(&str)) {
-    match value {
-        Value::String(s) => visit(s),
-        Value::Array(items) => items.iter().for_each(|v| visit_strings(v, visit)),
-        Value::Object(map) => map.values().for_each(|v| visit_strings(v, visit)),
-        _ => {}
-    }
-}
-
-/// [`visit_content`], mutably.
-fn visit_content_mut(content: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    match content {
-        Value::String(s) => visit(s),
-        Value::Array(blocks) => {
-            for block in blocks {
-                match block.get("type").and_then(Value::as_str) {
-                    Some("text") | None => {
-                        if let Some(Value::String(text)) = block.get_mut("text") {
-                            visit(text);
-                        }
-                    }
-                    Some("tool_result") => {
-                        if let Some(inner) = block.get_mut("content") {
-                            visit_content_mut(inner, visit);
-                        }
-                    }
-                    Some("tool_use") => {
-                        if let Some(input) = block.get_mut("input") {
-                            visit_strings_mut(input, visit);
-                        }
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// [`visit_strings`], mutably.
-fn visit_strings_mut(value: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    match value {
-        Value::String(s) => visit(s),
-        Value::Array(items) => items.iter_mut().for_each(|v| visit_strings_mut(v, visit)),
-        Value::Object(map) => map.values_mut().for_each(|v| visit_strings_mut(v, visit)),
-        _ => {}
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if wire_token(s) => Ok(Some(s.to_ascii_lowercase())),
+        Some(_) => Err(invalid(field, "a name such as `auto`")),
     }
 }

@@ -79,6 +79,9 @@ pub struct Case {
     /// The caller's country, as Cloudflare would report it.
     #[serde(default)]
     pub country: Option<String>,
+    /// The `anthropic-beta` header the caller sends, if any.
+    #[serde(default)]
+    pub anthropic_beta: Option<String>,
     pub expect: Expect,
 }
 
@@ -267,7 +270,11 @@ pub fn run_case(bundle: &PolicyBundle, case: &Case) -> CaseResult {
         Err(error) => return CaseResult::malformed(error.to_string()),
     };
 
-    let call = match LlmCall::parse(endpoint, &body) {
+    let parsed = LlmCall::parse(endpoint, &body).and_then(|mut call| {
+        call.set_beta_features(case.anthropic_beta.as_deref())?;
+        Ok(call)
+    });
+    let call = match parsed {
         Ok(call) => call,
         Err(error) => {
             let message = error.to_string();

@@ -16,7 +16,8 @@ pub const ACTIONS: [&str; 3] = ["chat.completion", "embedding", "message"];
 
 /// The context's shape, for errors (`country` is sent when known).
 pub const SHAPE: &str = "{ stream: Bool, max_output_tokens: Long, estimated_input_tokens: Long, \
-largest_input_tokens: Long, tools_present: Bool, message_count: Long, \
+largest_input_tokens: Long, choices: Long, tools_present: Bool, tool_kinds: Set<String>, \
+beta_features: Set<String>, service_tier: String, message_count: Long, \
 estimated_cost_micro_usd: Long, injection_score: Long, injection_families: Set<String>, \
 pii_kinds: Set<String>, secret_kinds: Set<String>, country?: String }";
 
@@ -27,7 +28,11 @@ pub struct RequestContext<'a> {
     pub max_output_tokens: u64,
     pub estimated_input_tokens: u64,
     pub largest_input_tokens: u64,
+    pub choices: u64,
     pub tools_present: bool,
+    pub tool_kinds: &'a [String],
+    pub beta_features: &'a [String],
+    pub service_tier: &'a str,
     pub message_count: u64,
     pub estimated_cost_micro_usd: u64,
     pub injection_score: u8,
@@ -42,21 +47,28 @@ impl RequestContext<'_> {
     /// The Cedar context. Counts are clamped into Cedar's `Long` range.
     pub fn to_cedar(self) -> Result<Context, String> {
         let long = |n: u64| RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX));
-        let strings = |names: &[&'static str]| {
+        fn strings<S: AsRef<str>>(names: &[S]) -> RestrictedExpression {
             RestrictedExpression::new_set(
                 names
                     .iter()
-                    .map(|n| RestrictedExpression::new_string((*n).to_owned())),
+                    .map(|n| RestrictedExpression::new_string(n.as_ref().to_owned())),
             )
-        };
+        }
         let mut pairs = vec![
             ("stream", RestrictedExpression::new_bool(self.stream)),
             ("max_output_tokens", long(self.max_output_tokens)),
             ("estimated_input_tokens", long(self.estimated_input_tokens)),
             ("largest_input_tokens", long(self.largest_input_tokens)),
+            ("choices", long(self.choices)),
             (
                 "tools_present",
                 RestrictedExpression::new_bool(self.tools_present),
+            ),
+            ("tool_kinds", strings(self.tool_kinds)),
+            ("beta_features", strings(self.beta_features)),
+            (
+                "service_tier",
+                RestrictedExpression::new_string(self.service_tier.to_owned()),
             ),
             ("message_count", long(self.message_count)),
             (
@@ -92,13 +104,18 @@ pub fn check_schema(
         EntityUid::from_type_name_and_id(type_name.clone(), EntityId::new(id))
     };
     let kinds: &[&'static str] = &["probe"];
+    let names = ["probe".to_owned()];
     for country in [None, Some("US")] {
         let probe = RequestContext {
             stream: true,
             max_output_tokens: 1,
             estimated_input_tokens: 1,
             largest_input_tokens: 1,
+            choices: 1,
             tools_present: true,
+            tool_kinds: &names,
+            beta_features: &names,
+            service_tier: "auto",
             message_count: 1,
             estimated_cost_micro_usd: 1,
             injection_score: 1,

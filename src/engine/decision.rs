@@ -98,7 +98,8 @@ pub struct Assessment {
     pub largest_input_tokens: u64,
     /// The caller's cap, or the model's own output limit when the caller set none.
     pub max_output_tokens: u64,
-    /// Input estimate × input price + max output × output price, in millionths of a USD.
+    /// Input estimate × input price + max output × choices × output price, in millionths
+    /// of a USD.
     pub estimated_cost_micro_usd: u64,
     pub injection_score: u8,
     pub injection_families: Vec<&'static str>,
@@ -109,13 +110,13 @@ pub struct Assessment {
 impl Assessment {
     pub fn of(call: &LlmCall, model: &ModelInfo) -> Self {
         let (estimated_input_tokens, largest_input_tokens) = call.input_token_estimates();
-        let max_output_tokens = call
-            .max_output_tokens
-            .unwrap_or(u64::from(model.max_output_tokens));
-        // Prices are USD per million tokens, so tokens × price is micro-USD.
+        let model_limit = u64::from(model.max_output_tokens);
+        let max_output_tokens = call.max_output_tokens.unwrap_or(model_limit);
+        // Prices are USD per million tokens, so tokens × price is micro-USD; every choice
+        // may use the whole output limit.
         let prices = &model.usd_per_million_tokens;
-        let cost =
-            estimated_input_tokens as f64 * prices.input + max_output_tokens as f64 * prices.output;
+        let cost = estimated_input_tokens as f64 * prices.input
+            + call.worst_case_output_tokens(model_limit) as f64 * prices.output;
         let detections = detect::scan_call(call);
         Self {
             estimated_input_tokens,
@@ -276,7 +277,11 @@ impl PolicyBundle {
             max_output_tokens: assessment.max_output_tokens,
             estimated_input_tokens: assessment.estimated_input_tokens,
             largest_input_tokens: assessment.largest_input_tokens,
+            choices: call.choices,
             tools_present: call.tools_present,
+            tool_kinds: &call.tool_kinds,
+            beta_features: &call.beta_features,
+            service_tier: &call.service_tier,
             message_count: call.message_count,
             estimated_cost_micro_usd: assessment.estimated_cost_micro_usd,
             injection_score: assessment.injection_score,

@@ -17,6 +17,7 @@ pub mod principal;
 pub mod signed;
 pub mod slice;
 pub mod tokens;
+pub mod wire;
 
 pub use bundle::{BundleError, PolicyBundle};
 pub use call::{CallError, Endpoint, LlmCall};

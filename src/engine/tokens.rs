@@ -26,6 +26,39 @@
 //! token per four bytes as before; long random lowercase strings (not in the corpus; about
 //! three letters a token) would be under-estimated by about a quarter.
 
+use super::wire::{Media, Slot};
+
+/// Tokens counted for an image the provider fetches itself (a URL or file id): about
+/// the most either provider charges for one image.
+pub const REFERENCED_IMAGE_TOKENS: u64 = 1_600;
+/// Tokens counted for a document or file the provider fetches itself, whose size the
+/// gateway cannot see: a long PDF.
+pub const REFERENCED_DOCUMENT_TOKENS: u64 = 32_000;
+
+/// Estimated tokens of one string of a request, by what it is: text through
+/// [`estimate`]; base64 media by decoded size (an image a token per 256 bytes, at least
+/// 85; a document or audio a token per 16 bytes, which over-counts audio and counts a
+/// text-heavy PDF about right); provider-signed blobs a token per four bytes; media the
+/// provider fetches at a fixed amount.
+pub fn of_slot(slot: Slot, text: &str) -> u64 {
+    let len = text.len() as u64;
+    match slot {
+        Slot::Prose | Slot::Identifier => estimate(text),
+        Slot::Opaque => len.div_ceil(4),
+        Slot::Binary(media) => {
+            let decoded = len / 4 * 3;
+            match media {
+                Media::Image => (decoded / 256).max(85),
+                Media::Document | Media::Text => decoded.div_ceil(16),
+            }
+        }
+        Slot::Reference(media) => estimate(text).saturating_add(match media {
+            Media::Image => REFERENCED_IMAGE_TOKENS,
+            Media::Document | Media::Text => REFERENCED_DOCUMENT_TOKENS,
+        }),
+    }
+}
+
 /// Tokens a chat API adds per message for roles and delimiters (OpenAI documents 3-4).
 pub const PER_MESSAGE_OVERHEAD: u64 = 4;
 

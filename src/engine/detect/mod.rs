@@ -164,20 +164,32 @@ pub fn scan_text(text: &str) -> Detections {
 }
 
 /// Runs every detector over every text of `call` and aggregates (see the module docs).
-/// Findings carry the index of their text in `visit_text` order.
+/// Findings carry the index of their text in `visit_text` order. Identifiers (ids,
+/// enums) are not read for injection, nor for the high-entropy strings they are made of.
 pub fn scan_call(call: &LlmCall) -> Detections {
     let mut injection = Injection::default();
     let mut pii = Vec::new();
     let mut secrets = Vec::new();
     let mut index = 0usize;
-    call.visit_text(&mut |text| {
-        injection.merge(&injection::scan(text));
+    call.visit_slots(&mut |slot, text| {
+        if !slot.is_scanned() {
+            return;
+        }
+        if slot.is_prose() {
+            injection.merge(&injection::scan(text));
+        }
         let at = |mut f: Finding| {
             f.text = index;
             f
         };
+        let wanted = slot.detectable(KindSet::of(Kind::ALL));
         pii.extend(pii::find(text).into_iter().map(at));
-        secrets.extend(secrets::find(text).into_iter().map(at));
+        secrets.extend(
+            secrets::find(text)
+                .into_iter()
+                .filter(|f| wanted.contains(f.kind))
+                .map(at),
+        );
         index = index.saturating_add(1);
     });
     Detections::from_parts(&injection, pii, secrets)

@@ -1,10 +1,11 @@
 //! A whole (non-streamed) JSON answer checked at once.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{GuardReport, OutputGuard};
 use crate::engine::catalog::Provider;
-use crate::engine::detect;
+use crate::engine::detect::{self, Kind};
+use crate::engine::wire::{self, Slot};
 
 /// What to send the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,26 +16,69 @@ pub enum Checked {
     Rewritten(Vec<u8>),
     /// The answer carries a blocked kind: answer with an error instead.
     Blocked,
+    /// The guard cannot read the answer (not a JSON object, or media it cannot check):
+    /// answer with an error instead.
+    Unreadable,
 }
 
-/// Checks a successful answer of `provider`'s chat format (OpenAI chat completion or
-/// Anthropic message). Bytes that are not a JSON object are relayed unchanged: there is
-/// no model text in them to find.
-pub fn check(guard: &OutputGuard, provider: Provider, bytes: &[u8]) -> (Checked, GuardReport) {
+/// Why checking strings stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    Blocked(Kind),
+    Unreadable,
+}
+
+/// Checks a successful whole answer (OpenAI chat completion or embeddings, Anthropic
+/// message): every string in it, wherever it sits (see [`wire`]).
+pub fn check(guard: &OutputGuard, _provider: Provider, bytes: &[u8]) -> (Checked, GuardReport) {
     let mut report = GuardReport::default();
     let Ok(Value::Object(mut answer)) = serde_json::from_slice::<Value>(bytes) else {
-        return (Checked::Unchanged, report);
+        return (Checked::Unreadable, report);
     };
+    let mut dropped = false;
+    for choice in items_mut(answer.get_mut("choices")) {
+        dropped |= drop_logprobs(choice);
+    }
+    let changed = match check_fields(guard, &mut answer, &mut report) {
+        Ok(changed) => changed,
+        Err(Stop::Blocked(kind)) => {
+            report.blocked = Some(kind);
+            return (Checked::Blocked, report);
+        }
+        Err(Stop::Unreadable) => return (Checked::Unreadable, report),
+    };
+    if !(changed || dropped) {
+        return (Checked::Unchanged, report);
+    }
+    match serde_json::to_vec(&answer) {
+        Ok(bytes) => (Checked::Rewritten(bytes), report),
+        // Unreachable for a map that just parsed; refusing is the safe answer anyway.
+        Err(_) => (Checked::Unreadable, report),
+    }
+}
+
+/// Checks every string of a JSON object at once: redacts findings of the guard's
+/// redacted kinds (counted in `report`), stops at a blocked kind or at media the guard
+/// cannot read. Returns whether a string changed.
+pub(crate) fn check_fields(
+    guard: &OutputGuard,
+    fields: &mut Map<String, Value>,
+    report: &mut GuardReport,
+) -> Result<bool, Stop> {
     let kinds = guard.redact.union(guard.block);
     let mut changed = false;
-    let mut dropped = false;
-    let mut visit = |text: &mut String| {
-        if report.blocked.is_some() {
+    let mut stop = None;
+    wire::walk_fields_mut(fields, &mut |slot, text| {
+        if stop.is_some() || text.is_empty() {
             return;
         }
-        let found = detect::find_kinds(text, kinds);
+        if matches!(slot, Slot::Binary(_)) {
+            stop = Some(Stop::Unreadable);
+            return;
+        }
+        let found = detect::find_kinds(text, slot.detectable(kinds));
         if let Some(f) = found.iter().find(|f| guard.block.contains(f.kind)) {
-            report.blocked = Some(f.kind);
+            stop = Some(Stop::Blocked(f.kind));
             return;
         }
         if !found.is_empty() {
@@ -44,75 +88,15 @@ pub fn check(guard: &OutputGuard, provider: Provider, bytes: &[u8]) -> (Checked,
             *text = detect::redact(text, &found);
             changed = true;
         }
-    };
-    match provider {
-        Provider::Openai => {
-            for choice in items_mut(answer.get_mut("choices")) {
-                if let Some(message) = choice.get_mut("message") {
-                    visit_openai_message(message, &mut visit);
-                }
-                dropped |= drop_logprobs(choice);
-            }
-        }
-        Provider::Anthropic => {
-            for block in items_mut(answer.get_mut("content")) {
-                visit_anthropic_block(block, &mut visit);
-            }
-        }
-    }
-    if report.blocked.is_some() {
-        return (Checked::Blocked, report);
-    }
-    if !(changed || dropped) {
-        return (Checked::Unchanged, report);
-    }
-    match serde_json::to_vec(&answer) {
-        Ok(bytes) => (Checked::Rewritten(bytes), report),
-        // Unreachable for a map that just parsed; refusing is the safe answer anyway.
-        Err(_) => (Checked::Blocked, report),
+    });
+    match stop {
+        Some(stop) => Err(stop),
+        None => Ok(changed),
     }
 }
 
 pub(crate) fn items_mut(value: Option<&mut Value>) -> impl Iterator<Item = &mut Value> {
     value.and_then(Value::as_array_mut).into_iter().flatten()
-}
-
-/// An OpenAI message (or delta): content, refusal, tool-call arguments.
-pub(crate) fn visit_openai_message(message: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    for field in ["content", "refusal"] {
-        if let Some(Value::String(text)) = message.get_mut(field) {
-            visit(text);
-        }
-    }
-    for call in items_mut(message.get_mut("tool_calls")) {
-        if let Some(Value::String(args)) = call.pointer_mut("/function/arguments") {
-            visit(args);
-        }
-    }
-    if let Some(Value::String(args)) = message.pointer_mut("/function_call/arguments") {
-        visit(args);
-    }
-}
-
-/// An Anthropic content block: text, thinking, or a tool call's input.
-fn visit_anthropic_block(block: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    for field in ["text", "thinking"] {
-        if let Some(Value::String(text)) = block.get_mut(field) {
-            visit(text);
-        }
-    }
-    if let Some(input) = block.get_mut("input") {
-        visit_strings(input, visit);
-    }
-}
-
-fn visit_strings(value: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    match value {
-        Value::String(s) => visit(s),
-        Value::Array(items) => items.iter_mut().for_each(|v| visit_strings(v, visit)),
-        Value::Object(map) => map.values_mut().for_each(|v| visit_strings(v, visit)),
-        _ => {}
-    }
 }
 
 /// Log probabilities spell out the tokens of the answer: with a guard they are dropped.

@@ -7,9 +7,12 @@
 //!   while nothing waits for the end of the answer; a blocked kind ends the stream with an
 //!   error event in the provider's format.
 //!
-//! Only the texts a model writes are scanned (message content, refusals, tool-call
-//! arguments, thinking); with a guard active, log probabilities are dropped, since their
-//! tokens would spell out what was redacted.
+//! Every string of the answer is checked, wherever it sits (`engine::wire` says what each
+//! is): text deltas through windows, everything else (citations, server-tool results,
+//! titles, unknown event kinds) whole. An answer the guard cannot read (not the JSON or
+//! SSE it expects, media, an event too large) is refused, never relayed. With a guard
+//! active, log probabilities are dropped, since their tokens would spell out what was
+//! redacted.
 
 pub mod body;
 pub mod sse;
@@ -51,6 +54,8 @@ pub struct GuardReport {
 
 /// The error code a blocked answer reports.
 pub const BLOCKED_CODE: &str = "output_blocked";
+/// The error code of an answer the guard could not read (and so did not relay).
+pub const UNREADABLE_CODE: &str = "answer_unreadable";
 
 /// Why a blocked answer was refused; names the kind, never the text.
 pub fn blocked_message(kind: Kind) -> String {
@@ -78,4 +83,15 @@ pub fn provider_error(
             "error": { "type": type_name, "message": message }
         }),
     }
+}
+
+/// An SSE error event in the provider's format (OpenAI: a `data:` line holding an error
+/// object; Anthropic: an `error` event), which the SDKs raise as an exception.
+pub fn error_event(provider: Provider, type_name: &str, code: &str, message: &str) -> Vec<u8> {
+    let error = provider_error(provider, type_name, code, message, None);
+    let name = match provider {
+        Provider::Openai => None,
+        Provider::Anthropic => Some("error"),
+    };
+    sse::Event::encode(name, &error.to_string())
 }

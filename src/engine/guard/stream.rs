@@ -9,12 +9,13 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::body::{drop_logprobs, items_mut};
+use super::body::{check_fields, drop_logprobs, items_mut, Stop};
 use super::sse::{Event, Framer};
 use super::window::{Release, Window};
-use super::{blocked_message, provider_error, GuardReport, OutputGuard, BLOCKED_CODE};
+use super::{
+    blocked_message, error_event, GuardReport, OutputGuard, BLOCKED_CODE, UNREADABLE_CODE,
+};
 use crate::engine::catalog::Provider;
-use crate::engine::detect::Kind;
 
 /// The largest single event accepted (a provider's events are a few KiB at most).
 pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
@@ -61,9 +62,6 @@ impl BlockField {
     }
 }
 
-/// Why a text release stopped the answer.
-struct Stop(Kind);
-
 #[derive(Debug)]
 pub struct StreamGuard {
     provider: Provider,
@@ -96,7 +94,7 @@ impl StreamGuard {
         }
         let events = match self.framer.push(chunk) {
             Ok(events) => events,
-            Err(too_large) => return self.fail("answer_unreadable", &too_large.to_string()),
+            Err(too_large) => return self.fail(UNREADABLE_CODE, &too_large.to_string()),
         };
         let mut out = Vec::with_capacity(chunk.len() + 64);
         for event in events {
@@ -120,9 +118,15 @@ impl StreamGuard {
         if !self.ended {
             match self.flush(|_| true) {
                 Ok(rest) => out.extend(rest),
-                Err(Stop(kind)) => {
+                Err(Stop::Blocked(kind)) => {
                     self.report.blocked = Some(kind);
                     out.extend(self.fail(BLOCKED_CODE, &blocked_message(kind)));
+                }
+                Err(Stop::Unreadable) => {
+                    out.extend(self.fail(
+                        UNREADABLE_CODE,
+                        "the provider's answer could not be checked",
+                    ));
                 }
             }
         }
@@ -147,6 +151,10 @@ impl StreamGuard {
     }
 
     fn on_event(&mut self, event: Event) -> Vec<u8> {
+        // An event without data (a comment, a keep-alive) carries no text.
+        if event.data.is_empty() {
+            return event.raw;
+        }
         let outcome = match self.provider {
             Provider::Openai => self.on_openai(&event),
             Provider::Anthropic => self.on_anthropic(&event),
@@ -154,11 +162,20 @@ impl StreamGuard {
         match outcome {
             Ok(Some(bytes)) => bytes,
             Ok(None) => event.raw,
-            Err(Stop(kind)) => {
+            Err(Stop::Blocked(kind)) => {
                 self.report.blocked = Some(kind);
                 self.fail(BLOCKED_CODE, &blocked_message(kind))
             }
+            Err(Stop::Unreadable) => self.fail(
+                UNREADABLE_CODE,
+                "the provider's answer could not be checked",
+            ),
         }
+    }
+
+    /// Checks every string of an event but its text deltas (which go through windows).
+    fn check_rest(&mut self, fields: &mut Map<String, Value>) -> Result<bool, Stop> {
+        check_fields(&self.guard, fields, &mut self.report)
     }
 
     /// OpenAI chunks. `Ok(None)`: pass the event as it came.
@@ -169,18 +186,19 @@ impl StreamGuard {
             return Ok(Some(out));
         }
         let Ok(Value::Object(mut chunk)) = serde_json::from_str::<Value>(&event.data) else {
-            return Ok(None);
+            return Err(Stop::Unreadable);
         };
-        if chunk.contains_key("error") {
-            return Ok(None);
-        }
-        if self.template.is_none() {
+        if self.template.is_none() && !chunk.contains_key("error") {
             let mut template = chunk.clone();
             template.remove("choices");
             template.remove("usage");
             self.template = Some(template);
         }
-        let mut changed = false;
+        // Text deltas are taken out, every other string is checked whole, then the deltas
+        // go back through their windows.
+        let deltas = take_openai_deltas(&mut chunk);
+        let mut changed = self.check_rest(&mut chunk)?;
+        put_openai_deltas(&mut chunk, deltas);
         for (position, choice) in items_mut(chunk.get_mut("choices")).enumerate() {
             let index = choice
                 .get("index")
@@ -238,28 +256,34 @@ impl StreamGuard {
     /// Anthropic events. `Ok(None)`: pass the event as it came.
     fn on_anthropic(&mut self, event: &Event) -> Result<Option<Vec<u8>>, Stop> {
         let Ok(Value::Object(mut message)) = serde_json::from_str::<Value>(&event.data) else {
-            return Ok(None);
+            return Err(Stop::Unreadable);
         };
         let index = message.get("index").and_then(Value::as_u64).unwrap_or(0);
+        let encode = |message: Map<String, Value>| {
+            Event::encode(event.name.as_deref(), &Value::Object(message).to_string())
+        };
         match message.get("type").and_then(Value::as_str) {
             Some("content_block_delta") => {
-                let Some(delta) = message.get_mut("delta") else {
-                    return Ok(None);
-                };
-                let Some((field, key)) = delta
-                    .get("type")
+                let channel = message
+                    .get("delta")
+                    .and_then(|d| d.get("type"))
                     .and_then(Value::as_str)
-                    .and_then(BlockField::of_delta)
-                else {
-                    return Ok(None);
+                    .and_then(BlockField::of_delta);
+                let Some((field, key)) = channel else {
+                    // Any other delta (citations, signatures, new kinds) is checked whole.
+                    let changed = self.check_rest(&mut message)?;
+                    return Ok(changed.then(|| encode(message)));
                 };
-                let Some(Value::String(text)) = delta.get_mut(key) else {
-                    return Ok(None);
+                let mut text = match message.get_mut("delta").and_then(|d| d.get_mut(key)) {
+                    Some(Value::String(text)) => std::mem::take(text),
+                    _ => String::new(),
                 };
-                let changed = self.pass(Channel::Block { index, field }, text)?;
-                Ok(changed.then(|| {
-                    Event::encode(event.name.as_deref(), &Value::Object(message).to_string())
-                }))
+                let mut changed = self.check_rest(&mut message)?;
+                changed |= self.pass(Channel::Block { index, field }, &mut text)?;
+                if let Some(slot) = message.get_mut("delta").and_then(|d| d.get_mut(key)) {
+                    *slot = Value::String(text);
+                }
+                Ok(changed.then(|| encode(message)))
             }
             Some("content_block_stop") => {
                 let mut out =
@@ -278,7 +302,12 @@ impl StreamGuard {
                 out.extend_from_slice(&event.raw);
                 Ok(Some(out))
             }
-            _ => Ok(None),
+            // Every other event (message_start, content_block_start with server-tool
+            // results, message_delta, errors, kinds not known yet) is checked whole.
+            _ => {
+                let changed = self.check_rest(&mut message)?;
+                Ok(changed.then(|| encode(message)))
+            }
         }
     }
 
@@ -295,7 +324,7 @@ impl StreamGuard {
                 *text = released;
                 Ok(true)
             }
-            Release::Blocked(kind) => Err(Stop(kind)),
+            Release::Blocked(kind) => Err(Stop::Blocked(kind)),
         }
     }
 
@@ -317,7 +346,7 @@ impl StreamGuard {
             match release {
                 Release::Text(rest) if rest.is_empty() => {}
                 Release::Text(rest) => rests.push((channel, rest)),
-                Release::Blocked(kind) => return Err(Stop(kind)),
+                Release::Blocked(kind) => return Err(Stop::Blocked(kind)),
             }
         }
         Ok(rests)
@@ -356,12 +385,7 @@ impl StreamGuard {
     /// Ends the answer with an error event in the provider's format.
     fn fail(&mut self, code: &str, message: &str) -> Vec<u8> {
         self.ended = true;
-        let error = provider_error(self.provider, "permission_error", code, message, None);
-        let name = match self.provider {
-            Provider::Openai => None,
-            Provider::Anthropic => Some("error"),
-        };
-        Event::encode(name, &error.to_string())
+        error_event(self.provider, "permission_error", code, message)
     }
 }
 
@@ -410,4 +434,52 @@ fn append_openai(delta: &mut Value, part: Part, text: &str) {
 
 fn call_with_args(index: u64, args: &str) -> Value {
     json!({ "index": index, "function": { "arguments": args } })
+}
+
+/// Where a text delta sat in an OpenAI chunk: the choice's position, and which part.
+type OpenaiDelta = (usize, Part, String);
+
+/// Takes every text delta out of an OpenAI chunk (leaving empty strings), so the rest of
+/// the chunk can be checked whole.
+fn take_openai_deltas(chunk: &mut Map<String, Value>) -> Vec<OpenaiDelta> {
+    let mut taken = Vec::new();
+    for (position, choice) in items_mut(chunk.get_mut("choices")).enumerate() {
+        let Some(delta) = choice.get_mut("delta") else {
+            continue;
+        };
+        for (field, part) in [("content", Part::Content), ("refusal", Part::Refusal)] {
+            if let Some(Value::String(text)) = delta.get_mut(field) {
+                taken.push((position, part, std::mem::take(text)));
+            }
+        }
+        for (at, call) in items_mut(delta.get_mut("tool_calls")).enumerate() {
+            if let Some(Value::String(args)) = call.pointer_mut("/function/arguments") {
+                taken.push((position, Part::Tool(at as u64), std::mem::take(args)));
+            }
+        }
+    }
+    taken
+}
+
+/// Puts back what [`take_openai_deltas`] took (`Part::Tool` holds the call's position).
+fn put_openai_deltas(chunk: &mut Map<String, Value>, deltas: Vec<OpenaiDelta>) {
+    let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for (position, part, text) in deltas {
+        let Some(delta) = choices.get_mut(position).and_then(|c| c.get_mut("delta")) else {
+            continue;
+        };
+        let slot = match part {
+            Part::Content => delta.get_mut("content"),
+            Part::Refusal => delta.get_mut("refusal"),
+            Part::Tool(at) => delta
+                .get_mut("tool_calls")
+                .and_then(|calls| calls.get_mut(usize::try_from(at).unwrap_or(usize::MAX)))
+                .and_then(|call| call.pointer_mut("/function/arguments")),
+        };
+        if let Some(slot) = slot {
+            *slot = Value::String(text);
+        }
+    }
 }
