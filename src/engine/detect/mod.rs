@@ -13,6 +13,12 @@
 //! * [`secrets`]: `openai_key`, `anthropic_key`, `aws_access_key`, `github_token`,
 //!   `slack_token`, `google_api_key`, `jwt`, `private_key`, `high_entropy`.
 //!
+//! PII and secrets are matched on a confusable-folded view of the text when it has
+//! anything to fold (fullwidth forms, digits of other scripts, Unicode spaces and
+//! dashes, zero-width and bidi characters; see `fold`), since a model reads those as the
+//! ASCII they look like: [`find_pii`], [`find_secrets`]. [`pii::find`] and
+//! [`secrets::find`] scan the bytes as they are.
+//!
 //! PII and secret [`Finding`]s carry byte spans into the **original** text (always on
 //! character boundaries) and the index of that text in `visit_text` order, so a caller can
 //! [`redact`] each text. For a whole call, [`scan_call`] aggregates: the injection score
@@ -47,6 +53,7 @@
 //! can check linear scaling without timing anything: see [`work_counter`].
 
 mod bytes;
+mod fold;
 pub mod injection;
 pub mod kind;
 pub mod normalize;
@@ -158,9 +165,38 @@ fn kinds(findings: &[Finding]) -> Vec<&'static str> {
     names
 }
 
+/// Every PII finding in `text`, seen through confusables ([`pii::find`] on the folded
+/// view, spans in `text`): sorted by start and non-overlapping.
+pub fn find_pii(text: &str) -> Vec<Finding> {
+    find_folded(text, fold::fold(text).as_ref(), pii::find)
+}
+
+/// Every secret in `text`, seen through confusables ([`secrets::find`] on the folded
+/// view, spans in `text`): sorted by start and non-overlapping.
+pub fn find_secrets(text: &str) -> Vec<Finding> {
+    find_folded(text, fold::fold(text).as_ref(), secrets::find)
+}
+
+/// `find` over `folded` (the view of `text`) when there is one, spans mapped to `text`.
+fn find_folded(
+    text: &str,
+    folded: Option<&fold::Folded>,
+    find: fn(&str) -> Vec<Finding>,
+) -> Vec<Finding> {
+    match folded {
+        Some(view) => view.map_back(text, find(view.text())),
+        None => find(text),
+    }
+}
+
 /// Runs every detector over one text.
 pub fn scan_text(text: &str) -> Detections {
-    Detections::from_parts(&injection::scan(text), pii::find(text), secrets::find(text))
+    let folded = fold::fold(text);
+    Detections::from_parts(
+        &injection::scan(text),
+        find_folded(text, folded.as_ref(), pii::find),
+        find_folded(text, folded.as_ref(), secrets::find),
+    )
 }
 
 /// Runs every detector over every text of `call` and aggregates (see the module docs).
@@ -183,9 +219,14 @@ pub fn scan_call(call: &LlmCall) -> Detections {
             f
         };
         let wanted = slot.detectable(KindSet::of(Kind::ALL));
-        pii.extend(pii::find(text).into_iter().map(at));
+        let folded = fold::fold(text);
+        pii.extend(
+            find_folded(text, folded.as_ref(), pii::find)
+                .into_iter()
+                .map(at),
+        );
         secrets.extend(
-            secrets::find(text)
+            find_folded(text, folded.as_ref(), secrets::find)
                 .into_iter()
                 .filter(|f| wanted.contains(f.kind))
                 .map(at),
@@ -202,16 +243,19 @@ pub type KindCounts = std::collections::BTreeMap<&'static str, u32>;
 /// start and non-overlapping.
 pub fn find_kinds(text: &str, kinds: KindSet) -> Vec<Finding> {
     let mut found = Vec::new();
+    let folded = (kinds.has_pii() || kinds.has_secrets())
+        .then(|| fold::fold(text))
+        .flatten();
     if kinds.has_pii() {
         found.extend(
-            pii::find(text)
+            find_folded(text, folded.as_ref(), pii::find)
                 .into_iter()
                 .filter(|f| kinds.contains(f.kind)),
         );
     }
     if kinds.has_secrets() {
         found.extend(
-            secrets::find(text)
+            find_folded(text, folded.as_ref(), secrets::find)
                 .into_iter()
                 .filter(|f| kinds.contains(f.kind)),
         );

@@ -4,7 +4,8 @@
 //! span always starts and ends on a character boundary. Overlaps between kinds are then
 //! resolved (earliest start wins, then the longer span, then email > iban > credit_card >
 //! national_id > ip_address > phone). Fullwidth or otherwise disguised digits are not
-//! folded here: the spans must point at the original bytes.
+//! folded here: [`super::find_pii`] runs this scan on a folded view and maps the spans
+//! back.
 //!
 //! * `email`: `local@domain`, local part of `[A-Za-z0-9._%+-]` (1–64, not starting or
 //!   ending with `.`), a domain of at least two labels of `[A-Za-z0-9-]` (no label
