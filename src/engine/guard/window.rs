@@ -111,12 +111,14 @@ impl Window {
     /// Where the text may be cut now, before any scan of the findings.
     fn safe_cut(&self, kinds: KindSet, found: &[Finding]) -> usize {
         let text = self.pending.as_str();
-        let mut cut = floor_boundary(text, text.len().saturating_sub(WINDOW));
+        let mut cut = text.floor_char_boundary(text.len().saturating_sub(WINDOW));
         // Do not split a whitespace-free token, unless it is too long to be one secret.
+        // The token starts after the whole whitespace character, which may be several
+        // bytes long (U+00A0, U+3000).
         let token_start = text
             .get(..cut)
-            .and_then(|head| head.rfind(|c: char| c.is_whitespace()))
-            .map_or(0, |at| at + 1);
+            .and_then(|head| head.char_indices().rfind(|&(_, c)| c.is_whitespace()))
+            .map_or(0, |(at, c)| at + c.len_utf8());
         if cut - token_start <= MAX_HOLD {
             cut = token_start;
         }
@@ -141,12 +143,4 @@ impl Window {
         }
         cut
     }
-}
-
-fn floor_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while at > 0 && !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
