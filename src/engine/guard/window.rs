@@ -114,10 +114,25 @@ impl Window {
         let mut cut = text.floor_char_boundary(text.len().saturating_sub(WINDOW));
         // Do not split a whitespace-free token, unless it is too long to be one secret.
         // The token starts after the whole whitespace character, which may be several
-        // bytes long (U+00A0, U+3000).
+        // bytes long (U+00A0, U+3000). A space between two digit groups (`4111 1111`,
+        // `(415) 555`) does not end one: the detectors read the groups as one number,
+        // and its tail scanned alone could match where the whole did not
+        // (`2024 078-05-1120` holds no SSN).
+        let bytes = text.as_bytes();
+        let joins_digits = |at: usize| {
+            at.checked_sub(1)
+                .and_then(|before| bytes.get(before))
+                .is_some_and(|&b| b.is_ascii_digit() || b == b')')
+                && bytes
+                    .get(at + 1)
+                    .is_some_and(|&b| b.is_ascii_digit() || b == b'(')
+        };
         let token_start = text
             .get(..cut)
-            .and_then(|head| head.char_indices().rfind(|&(_, c)| c.is_whitespace()))
+            .and_then(|head| {
+                head.char_indices()
+                    .rfind(|&(at, c)| c.is_whitespace() && !(c == ' ' && joins_digits(at)))
+            })
             .map_or(0, |(at, c)| at + c.len_utf8());
         if cut - token_start <= MAX_HOLD {
             cut = token_start;
