@@ -76,9 +76,6 @@ impl Window {
     fn release(&mut self, last: bool) -> Release {
         let kinds = self.redact.union(self.block);
         let found = detect::find_kinds(&self.pending, kinds);
-        if let Some(f) = found.iter().find(|f| self.block.contains(f.kind)) {
-            return Release::Blocked(f.kind);
-        }
         let mut cut = if last {
             self.pending.len()
         } else {
@@ -94,6 +91,14 @@ impl Window {
             } else {
                 done.push(Finding { end: cut, ..*f });
             }
+        }
+        // A finding of a blocked kind ends the answer once it is before the cut: what
+        // follows may still change it (`0532 0130 00` is a phone until more digits come).
+        if let Some(f) = found
+            .iter()
+            .find(|f| self.block.contains(f.kind) && f.start < cut)
+        {
+            return Release::Blocked(f.kind);
         }
         let head = self.pending.get(..cut).unwrap_or_default();
         let text = if done.is_empty() {
