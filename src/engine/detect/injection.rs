@@ -923,11 +923,7 @@ fn scan_normalized(normalized: &str, engine: &Engine) -> u128 {
 
 /// Whether one of the first 40 words (within 300 bytes) of `rest` addresses the model.
 fn cue_follows(rest: &str) -> bool {
-    let mut end = rest.len().min(300);
-    while end > 0 && !rest.is_char_boundary(end) {
-        end -= 1;
-    }
-    rest.get(..end)
+    rest.get(..rest.floor_char_boundary(300))
         .unwrap_or_default()
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -279,8 +279,8 @@ pub fn redact(text: &str, findings: &[Finding]) -> String {
     let mut spans: Vec<(usize, usize, Kind)> = findings
         .iter()
         .filter_map(|f| {
-            let start = floor_boundary(text, f.start);
-            let end = ceil_boundary(text, f.end);
+            let start = text.floor_char_boundary(f.start);
+            let end = text.ceil_char_boundary(f.end);
             (start < end).then_some((start, end, f.kind))
         })
         .collect();
@@ -304,22 +304,6 @@ pub fn redact(text: &str, findings: &[Finding]) -> String {
     }
     out.push_str(text.get(cursor..).unwrap_or_default());
     out
-}
-
-fn floor_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while at > 0 && !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
-
-fn ceil_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while at < text.len() && !text.is_char_boundary(at) {
-        at += 1;
-    }
-    at
 }
 
 /// Sorts `found` by start (longest first, then kind priority) and keeps a set of

@@ -489,6 +489,9 @@ const SECRET_NAMES: &[&[u8]] = &[
     b"signing_key",
 ];
 
+/// How far before a hex token its secret's name is looked for (see [`hex_secret`]).
+pub const HEX_NAME_SPAN: usize = 48;
+
 /// A hex-only token of 32–128 digits (mixing digits and letters) named as a secret
 /// within the 48 bytes before it on its line: `"secret_key": "094a…"`, `API key is 9b1d…`.
 /// Without such a name a hex string is taken for a hash or an id.
@@ -500,7 +503,9 @@ fn hex_secret(b: &[u8], start: usize, token: &[u8]) -> bool {
     if !shape {
         return false;
     }
-    let window = b.get(start.saturating_sub(48)..start).unwrap_or_default();
+    let window = b
+        .get(start.saturating_sub(HEX_NAME_SPAN)..start)
+        .unwrap_or_default();
     let line = match window.iter().rposition(|&c| c == b'\n') {
         Some(nl) => window.get(nl + 1..).unwrap_or_default(),
         None => window,

@@ -4,12 +4,14 @@
 //! Text is released once it is safely behind the scan: everything but the last
 //! [`WINDOW`] bytes, moved back to the start of the whitespace-free token it would cut
 //! (secrets and emails are single tokens, so one split across chunks is held whole, up to
-//! [`MAX_HOLD`] bytes), and back to the start of an unterminated private-key block. Matches
-//! that contain spaces (formatted phone numbers, IBANs, card numbers) are shorter than the
-//! window. The scan only runs once [`STEP`] new bytes are past the window, so each byte is
+//! [`MAX_HOLD`] bytes; digit groups joined by spaces count as one token, a number being
+//! read whole), back to the start of an unterminated private-key block, and back before
+//! the name a hex secret needs ([`HEX_NAME_SPAN`]). Matches that contain spaces
+//! (formatted phone numbers, IBANs, card numbers) are shorter than the window. The scan only runs once [`STEP`] new bytes are past the window, so each byte is
 //! scanned about `(WINDOW + STEP) / STEP` times, whatever the size of the deltas (and a
 //! held token a logarithmic number of times).
 
+use crate::engine::detect::secrets::HEX_NAME_SPAN;
 use crate::engine::detect::{self, Finding, Kind, KindCounts, KindSet};
 
 /// Bytes always held back behind the newest text.
@@ -74,9 +76,6 @@ impl Window {
     fn release(&mut self, last: bool) -> Release {
         let kinds = self.redact.union(self.block);
         let found = detect::find_kinds(&self.pending, kinds);
-        if let Some(f) = found.iter().find(|f| self.block.contains(f.kind)) {
-            return Release::Blocked(f.kind);
-        }
         let mut cut = if last {
             self.pending.len()
         } else {
@@ -92,6 +91,14 @@ impl Window {
             } else {
                 done.push(Finding { end: cut, ..*f });
             }
+        }
+        // A finding of a blocked kind ends the answer once it is before the cut: what
+        // follows may still change it (`0532 0130 00` is a phone until more digits come).
+        if let Some(f) = found
+            .iter()
+            .find(|f| self.block.contains(f.kind) && f.start < cut)
+        {
+            return Release::Blocked(f.kind);
         }
         let head = self.pending.get(..cut).unwrap_or_default();
         let text = if done.is_empty() {
@@ -111,42 +118,90 @@ impl Window {
     /// Where the text may be cut now, before any scan of the findings.
     fn safe_cut(&self, kinds: KindSet, found: &[Finding]) -> usize {
         let text = self.pending.as_str();
-        let mut cut = floor_boundary(text, text.len().saturating_sub(WINDOW));
-        // Do not split a whitespace-free token, unless it is too long to be one secret.
-        let token_start = text
-            .get(..cut)
-            .and_then(|head| head.rfind(|c: char| c.is_whitespace()))
-            .map_or(0, |at| at + 1);
-        if cut - token_start <= MAX_HOLD {
-            cut = token_start;
+        let key_block = self.open_key_block(kinds, found);
+        // The last cut at or before `limit`: at the start of a token, and before an open
+        // private-key block.
+        let cut_before = |limit: usize| {
+            let mut cut = text.floor_char_boundary(limit);
+            // Do not split a whitespace-free token, unless it is too long to be one secret.
+            let token_start = token_start(text, cut);
+            if cut - token_start <= MAX_HOLD {
+                cut = token_start;
+            }
+            key_block.map_or(cut, |open| cut.min(open))
+        };
+        let mut limit = text.len().saturating_sub(WINDOW);
+        if !kinds.contains(Kind::HighEntropy) {
+            return cut_before(limit);
         }
-        // A private-key block is only recognisable once its end line is complete: hold
-        // from its start until the detector sees the whole block.
-        if kinds.contains(Kind::PrivateKey) {
-            if let Some(open) = text.rfind(KEY_BLOCK_START) {
-                // A complete header that names no private key (a certificate) is not one.
-                let label = text.get(open + KEY_BLOCK_START.len()..).unwrap_or_default();
-                let other_block = label
-                    .find("-----")
-                    .and_then(|end| label.get(..end))
-                    .is_some_and(|label| !label.contains("PRIVATE"));
-                let recognised = other_block
-                    || found
-                        .iter()
-                        .any(|f| f.kind == Kind::PrivateKey && f.start <= open && open < f.end);
-                if !recognised && text.len() - open <= MAX_HOLD {
-                    cut = cut.min(open);
+        // A hex string is a secret only after a name (`api key is`) in the bytes before
+        // it: the unfinished last token, which may yet become one, keeps them, …
+        let last = token_start(text, text.len());
+        if text.len() - last <= MAX_HOLD {
+            limit = limit.min(last.saturating_sub(HEX_NAME_SPAN));
+        }
+        let mut cut = cut_before(limit);
+        // … and so does a hex secret found but not sent now. Findings do not overlap:
+        // from the last one back, until one is sent whole.
+        for f in found.iter().rev() {
+            if f.end <= cut {
+                break;
+            }
+            let hex = text
+                .get(f.start..f.end)
+                .is_some_and(|t| t.bytes().all(|b| b.is_ascii_hexdigit()));
+            let name_from = f.start.saturating_sub(HEX_NAME_SPAN);
+            if f.kind == Kind::HighEntropy && hex && name_from < cut {
+                if text.len() - name_from > MAX_HOLD {
+                    break;
                 }
+                cut = cut_before(name_from);
             }
         }
         cut
     }
+
+    /// The start of a private-key block that is not complete yet (held from there until
+    /// the detector sees the whole block), if any.
+    fn open_key_block(&self, kinds: KindSet, found: &[Finding]) -> Option<usize> {
+        if !kinds.contains(Kind::PrivateKey) {
+            return None;
+        }
+        let text = self.pending.as_str();
+        let open = text.rfind(KEY_BLOCK_START)?;
+        // A complete header that names no private key (a certificate) is not one.
+        let label = text.get(open + KEY_BLOCK_START.len()..).unwrap_or_default();
+        let other_block = label
+            .find("-----")
+            .and_then(|end| label.get(..end))
+            .is_some_and(|label| !label.contains("PRIVATE"));
+        let recognised = other_block
+            || found
+                .iter()
+                .any(|f| f.kind == Kind::PrivateKey && f.start <= open && open < f.end);
+        (!recognised && text.len() - open <= MAX_HOLD).then_some(open)
+    }
 }
 
-fn floor_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while at > 0 && !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
+/// The start of the token that `text[..at]` ends in: after the last whitespace character
+/// before `at` (the whole character: U+00A0 and U+3000 take several bytes). A space
+/// between two digit groups (`4111 1111`, `(415) 555`) does not end a token: the
+/// detectors read the groups as one number, and its tail scanned alone could match where
+/// the whole did not (`2024 078-05-1120` holds no SSN).
+fn token_start(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let joins_digits = |at: usize| {
+        at.checked_sub(1)
+            .and_then(|before| bytes.get(before))
+            .is_some_and(|&b| b.is_ascii_digit() || b == b')')
+            && bytes
+                .get(at + 1)
+                .is_some_and(|&b| b.is_ascii_digit() || b == b'(')
+    };
+    text.get(..at)
+        .and_then(|head| {
+            head.char_indices()
+                .rfind(|&(at, c)| c.is_whitespace() && !(c == ' ' && joins_digits(at)))
+        })
+        .map_or(0, |(at, c)| at + c.len_utf8())
 }
