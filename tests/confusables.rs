@@ -411,7 +411,11 @@ fn calls_and_answers_are_redacted_through_confusables() {
     let counts = call.redact(all());
     assert_eq!(counts.values().sum::<u32>(), 3);
     let mut texts = Vec::new();
-    call.visit_text(&mut |t| texts.push(t.to_owned()));
+    call.visit_slots(&mut |slot, t| {
+        if slot.is_prose() {
+            texts.push(t.to_owned())
+        }
+    });
     assert_eq!(
         texts,
         [

@@ -490,15 +490,26 @@ fn streamed_tool_call_arguments_are_checked_too() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn garbage_and_unknown_events_pass_untouched() {
+fn comments_and_unknown_events_pass_untouched_and_unreadable_ones_end_the_answer() {
     let guard = OutputGuard {
         redact: pii(),
         block: secrets(),
     };
-    let bytes = b": keep-alive\n\nevent: ping\ndata: not json\n\ndata: {\"unknown\":true}\n\n";
+    let bytes =
+        b": keep-alive\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\ndata: {\"unknown\":true}\n\n";
     let (out, stream) = guard_bytes(Provider::Anthropic, guard, bytes, 5);
     assert_eq!(out, bytes.to_vec());
     assert!(stream.report().redacted.is_empty());
+
+    let garbage = b": keep-alive\n\nevent: ping\ndata: not json\n\ndata: {\"type\":\"ping\"}\n\n";
+    let (out, stream) = guard_bytes(Provider::Anthropic, guard, garbage, 5);
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.starts_with(": keep-alive\n\nevent: error\n"), "{out}");
+    assert!(
+        out.ends_with("could not be checked\"}}\n\n"),
+        "nothing after it: {out}"
+    );
+    assert!(stream.is_ended());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -962,7 +973,7 @@ fn a_whole_anthropic_answer_with_a_secret_is_blocked() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn a_clean_whole_answer_is_relayed_byte_for_byte() {
+fn a_clean_whole_answer_is_relayed_byte_for_byte_and_one_not_json_refused() {
     let answer =
         br#"{"id":"msg_1","type":"message","content":[{"type":"text","text":"All fine."}]}"#;
     let guard = OutputGuard {
@@ -975,16 +986,21 @@ fn a_clean_whole_answer_is_relayed_byte_for_byte() {
     );
     assert_eq!(
         body::check(&guard, Provider::Openai, b"not json").0,
-        Checked::Unchanged
+        Checked::Unreadable
     );
 }
 
 // ---------------------------------------------------------------------------------------
 // Input redaction
 
+/// The prose the caller sent, in walk order.
 fn texts_of(call: &LlmCall) -> Vec<String> {
     let mut texts = Vec::new();
-    call.visit_text(&mut |t| texts.push(t.to_owned()));
+    call.visit_slots(&mut |slot, t| {
+        if slot.is_prose() {
+            texts.push(t.to_owned())
+        }
+    });
     texts
 }
 
@@ -1007,7 +1023,8 @@ fn the_mutable_walk_visits_exactly_what_the_detectors_see() {
         (Endpoint::Embeddings, embeddings),
     ] {
         let mut call = LlmCall::parse(endpoint, body.to_string().as_bytes()).unwrap();
-        let seen = texts_of(&call);
+        let mut seen = Vec::new();
+        call.visit_text(&mut |t| seen.push(t.to_owned()));
         let mut mutably = Vec::new();
         call.visit_text_mut(&mut |_, t| mutably.push(t.clone()));
         assert!(!seen.is_empty());

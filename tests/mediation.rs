@@ -349,6 +349,16 @@ fn a_thinking_budget_bounds_the_output_and_is_capped_with_it() {
     assert_eq!(call.max_output_tokens, Some(9000));
     assert!(call.cap_output_tokens(1024));
     assert_eq!(call.body()["max_tokens"], 1024);
+    // A budget above max_tokens (interleaved thinking) is capped to the cap.
+    assert_eq!(call.body()["thinking"]["budget_tokens"], 1024);
+    assert_eq!(call.max_output_tokens, Some(1024));
+    // A budget below max_tokens stays below it.
+    let below = json!({"model":"claude-3-5-haiku","max_tokens":4000,
+        "thinking":{"type":"enabled","budget_tokens":3000},
+        "messages":[{"role":"user","content":"x"}]});
+    let mut call = parse_ok(Endpoint::Messages, &below);
+    assert!(call.cap_output_tokens(1024));
+    assert_eq!(call.body()["max_tokens"], 1024);
     assert_eq!(call.body()["thinking"]["budget_tokens"], 1023);
     let bad = json!({"model":"claude-3-5-haiku","max_tokens":10,"thinking":{"budget_tokens":"lots"},
         "messages":[{"role":"user","content":"x"}]});
@@ -482,7 +492,10 @@ fn streamed_events_of_every_kind_are_checked() {
         "type":"citations_delta","citation":{"type":"char_location","cited_text": KEY}}}));
     let out = stream_output(Provider::Anthropic, guard, &[citation]);
     assert!(!out.contains(KEY), "{out}");
-    assert!(out.contains("output_blocked"), "{out}");
+    assert!(
+        out.starts_with("event: error\n") && out.contains("contained openai_key"),
+        "{out}"
+    );
 
     let start = anthropic_event(
         &json!({"type":"content_block_start","index":1,"content_block":{
@@ -499,7 +512,13 @@ fn streamed_events_of_every_kind_are_checked() {
 
     let garbage = "event: content_block_delta\ndata: <html>\n\n".to_owned();
     let out = stream_output(Provider::Anthropic, guard, &[garbage]);
-    assert!(out.contains("answer_unreadable"), "{out}");
+    assert!(
+        out.starts_with("event: error\n") && out.contains("could not be checked"),
+        "{out}"
+    );
+    let garbage = "data: <html>\n\n".to_owned();
+    let out = stream_output(Provider::Openai, guard, &[garbage]);
+    assert!(out.contains("\"code\":\"answer_unreadable\""), "{out}");
 
     let annotated = format!(
         "data: {}\n\n",

@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+use llm_policy_gateway::engine::tokens;
+use llm_policy_gateway::engine::wire::Slot;
 use llm_policy_gateway::engine::{CallError, Endpoint, LlmCall};
 use serde_json::{json, Value};
 
@@ -27,10 +29,27 @@ fn parse_err(endpoint: Endpoint, body: &Value) -> CallError {
     }
 }
 
+/// The prose the caller sent (ids, enums, media and the model name left out).
 fn texts(call: &LlmCall) -> Vec<String> {
     let mut seen = Vec::new();
-    call.visit_text(&mut |text| seen.push(text.to_owned()));
+    call.visit_slots(&mut |slot, text| {
+        if slot.is_prose() {
+            seen.push(text.to_owned())
+        }
+    });
     seen
+}
+
+/// Tokens of the ids and enums the caller sent (roles, block types, formats): they are
+/// counted like text.
+fn ids(call: &LlmCall) -> u64 {
+    let mut total = 0;
+    call.visit_slots(&mut |slot, text| {
+        if slot == Slot::Identifier {
+            total += tokens::estimate(text)
+        }
+    });
+    total
 }
 
 fn invalid(field: &'static str, expected: &'static str) -> CallError {
@@ -114,13 +133,13 @@ fn openai_chat_with_string_content() {
     assert!(!call.tools_present);
     assert_eq!(call.message_count, 2);
     assert_eq!(texts(&call), ["You are terse.", "Say hi"]);
-    // Estimates per text: 4 (three words and a full stop), 2; and 4 per message.
-    assert_eq!(call.estimated_input_tokens(), 4 + 2 + 2 * 4);
+    // Estimates per text: 4 (three words and a full stop), 2; the roles; 4 per message.
+    assert_eq!(call.estimated_input_tokens(), 4 + 2 + ids(&call) + 2 * 4);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn openai_content_parts_skip_images_and_audio() {
+fn openai_content_parts_count_images_and_audio_by_size() {
     let call = parse_ok(
         Endpoint::ChatCompletions,
         &json!({
@@ -142,9 +161,22 @@ fn openai_content_parts_skip_images_and_audio() {
         }),
     );
     assert_eq!(call.message_count, 1);
-    assert_eq!(texts(&call), ["What is in this image?", "And this one?"]);
-    // Estimates per text: 6, 4; one message → 4; the image data counts for nothing.
-    assert_eq!(call.estimated_input_tokens(), 6 + 4 + 4);
+    assert_eq!(
+        texts(&call),
+        [
+            "What is in this image?",
+            "And this one?",
+            "https://example.com/cat.jpg"
+        ]
+    );
+    // Estimates per text: 6, 4; the inline image by size (at least 85); the image the
+    // provider fetches, as its URL plus 1,600; the audio by size (24 bytes: 2); roles,
+    // block types and formats; one message → 4.
+    let url = tokens::estimate("https://example.com/cat.jpg");
+    assert_eq!(
+        call.estimated_input_tokens(),
+        6 + 4 + 85 + url + 1_600 + 2 + ids(&call) + 4
+    );
     assert_eq!(call.max_output_tokens, Some(300));
 }
 
@@ -197,28 +229,28 @@ fn openai_tool_round_trip_visits_arguments_and_tool_results() {
         texts(&call),
         [
             "What's the weather in Paris?",
+            "get_weather",
             r#"{"city":"Paris","unit":"celsius"}"#,
             r#"{"temperature":18,"condition":"light rain"}"#,
             "humidity 80%",
-            // The tool definition's strings, in source order.
-            "function",
+            // The tool definition's strings, then the tool choice, in source order (the
+            // JSON-schema `type`s are enums, counted with the ids).
             "get_weather",
             "Get the current weather for a city",
-            "object",
-            "string",
+            "auto",
         ]
     );
-    // Estimates per text (`engine::tokens::estimate`): 9, 11 (JSON punctuation), 14, 5,
-    // then the tool: 2, 4, 8, 2, 2; and 4 messages × 4.
+    // Estimates per text (`engine::tokens::estimate`): 9, 4, 11 (JSON punctuation), 14, 5,
+    // then the tool: 4, 8; the choice: 1; ids and enums; and 4 messages × 4.
     assert_eq!(
         call.estimated_input_tokens(),
-        9 + 11 + 14 + 5 + (2 + 4 + 8 + 2 + 2) + 16
+        9 + 4 + 11 + 14 + 5 + (4 + 8) + 1 + ids(&call) + 16
     );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn max_completion_tokens_supersedes_max_tokens() {
+fn either_output_limit_is_read_and_both_must_agree() {
     let with = |extra: Value| {
         let mut body = json!({
             "model": "o3-mini",
@@ -233,8 +265,15 @@ fn max_completion_tokens_supersedes_max_tokens() {
     assert_eq!(with(json!({ "max_tokens": 300 })), Some(300));
     assert_eq!(with(json!({ "max_completion_tokens": 500 })), Some(500));
     assert_eq!(
-        with(json!({ "max_completion_tokens": 500, "max_tokens": 300 })),
+        with(json!({ "max_completion_tokens": 500, "max_tokens": 500 })),
         Some(500)
+    );
+    let both = json!({"model":"o3-mini","messages":[{"role":"user","content":"x"}],
+        "max_completion_tokens":500,"max_tokens":300});
+    assert_eq!(
+        parse_err(Endpoint::ChatCompletions, &both).param(),
+        Some("max_tokens"),
+        "two different limits are ambiguous"
     );
     assert_eq!(
         with(json!({ "max_completion_tokens": null, "max_tokens": 300 })),
@@ -283,13 +322,12 @@ fn malformed_output_caps_are_refused_with_their_field() {
         );
         assert_eq!(error.param(), Some(expected_field));
     }
-    // When `max_completion_tokens` is set, the deprecated `max_tokens` is not read at all
-    // (OpenAI itself refuses requests that set both).
+    // Both limits are read, whichever is set.
     let mut both = body("max_completion_tokens", json!(100));
     both["max_tokens"] = json!(-1);
     assert_eq!(
-        parse_ok(Endpoint::ChatCompletions, &both).max_output_tokens,
-        Some(100)
+        parse_err(Endpoint::ChatCompletions, &both),
+        invalid("max_tokens", COUNT_EXPECTED)
     );
 }
 
@@ -355,11 +393,11 @@ fn tools_and_legacy_functions() {
     );
     assert_eq!(
         with(json!({ "tools": { "type": "function" } })).unwrap_err(),
-        invalid("tools", "an array")
+        invalid("tools", "an array of objects")
     );
     assert_eq!(
         with(json!({ "functions": "f" })).unwrap_err(),
-        invalid("functions", "an array")
+        invalid("functions", "an array of objects")
     );
 }
 
@@ -450,8 +488,9 @@ fn embeddings_of_one_string() {
         texts(&call),
         ["The food was delicious and the waiter was friendly."]
     );
-    // Nine words and a full stop → 13 tokens (long words cost more), plus 4 for the input.
-    assert_eq!(call.estimated_input_tokens(), 13 + 4);
+    // Nine words and a full stop → 13 tokens (long words cost more), the encoding format,
+    // plus 4 for the input.
+    assert_eq!(call.estimated_input_tokens(), 13 + ids(&call) + 4);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -560,8 +599,8 @@ fn anthropic_with_a_string_system_prompt() {
         texts(&call),
         ["You are a poet.", "Write a haiku about rust."]
     );
-    // Estimates per text: 5, 7; one message → 4.
-    assert_eq!(call.estimated_input_tokens(), 5 + 7 + 4);
+    // Estimates per text: 5, 7; the role; one message → 4.
+    assert_eq!(call.estimated_input_tokens(), 5 + 7 + ids(&call) + 4);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -588,8 +627,12 @@ fn anthropic_with_system_blocks() {
         texts(&call),
         ["You are a poet.", "Answer in English.", "Describe this:"]
     );
-    // Estimates per text: 5, 5, 4; one message → 4.
-    assert_eq!(call.estimated_input_tokens(), 5 + 5 + 4 + 4);
+    // Estimates per text: 5, 5, 4; the image by size (at least 85); roles and block types;
+    // one message → 4.
+    assert_eq!(
+        call.estimated_input_tokens(),
+        5 + 5 + 4 + 85 + ids(&call) + 4
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -643,25 +686,25 @@ fn anthropic_tool_use_and_tool_result_blocks() {
     assert_eq!(
         texts(&call),
         [
+            // Every string in source order: the tool definition first.
+            "get_weather",
+            "Current weather for a city",
             "What's the weather in Paris?",
             "Let me check.",
+            "get_weather",
             "Paris",
             "celsius",
             "18°C, light rain",
             "ok",
             "Thanks!",
-            // The tool definition's strings, in source order.
-            "get_weather",
-            "Current weather for a city",
-            "object",
-            "string",
         ]
     );
-    // Estimates per text: 9, 4, 2, 2, "18°C, light rain" → 6 (the digits, the degree
-    // sign, the comma and two words), 1, 3, then the tool: 4, 6, 2, 2; and 3 messages × 4.
+    // Estimates per text: the tool: 4, 6; then 9, 4, 4, 2, 2, "18°C, light rain" → 6 (the
+    // digits, the degree sign, the comma and two words), 1, 3; the image by size (85);
+    // ids and enums; and 3 messages × 4.
     assert_eq!(
         call.estimated_input_tokens(),
-        9 + 4 + 2 + 2 + 6 + 1 + 3 + (4 + 6 + 2 + 2) + 12
+        (4 + 6) + 9 + 4 + 4 + 2 + 2 + 6 + 1 + 3 + 85 + ids(&call) + 12
     );
 }
 
@@ -685,10 +728,10 @@ fn anthropic_requires_max_tokens() {
         with(json!({ "max_tokens": null })).unwrap_err(),
         CallError::Missing("max_tokens")
     );
-    // Anthropic has no `max_completion_tokens`: it does not stand in for `max_tokens`.
+    // Anthropic has no `max_completion_tokens`: it is an unknown field, refused.
     assert_eq!(
         with(json!({ "max_completion_tokens": 100 })).unwrap_err(),
-        CallError::Missing("max_tokens")
+        CallError::Unsupported("max_completion_tokens".to_owned())
     );
     for bad in [json!(-5), json!(1.5), json!("100")] {
         assert_eq!(
@@ -733,14 +776,13 @@ fn anthropic_system_must_be_text_or_blocks_and_tools_an_array() {
     assert!(with(json!({ "system": null })).is_ok());
     assert_eq!(
         with(json!({ "tools": "get_weather" })).unwrap_err(),
-        invalid("tools", "an array")
+        invalid("tools", "an array of objects")
     );
     assert!(!with(json!({ "tools": [] })).unwrap().tools_present);
-    // OpenAI's legacy `functions` means nothing to Anthropic.
-    assert!(
-        !with(json!({ "functions": [{ "name": "f" }] }))
-            .unwrap()
-            .tools_present
+    // OpenAI's legacy `functions` means nothing to Anthropic: an unknown field, refused.
+    assert_eq!(
+        with(json!({ "functions": [{ "name": "f" }] })).unwrap_err(),
+        CallError::Unsupported("functions".to_owned())
     );
 }
 
@@ -749,7 +791,7 @@ fn anthropic_system_must_be_text_or_blocks_and_tools_an_array() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn unknown_openai_fields_survive_and_the_model_becomes_the_upstream_name() {
+fn openai_options_survive_and_the_model_becomes_the_upstream_name() {
     let original = json!({
         "model": "gpt-4o-mini",
         "messages": [{ "role": "user", "content": "Reply in JSON." }],
@@ -768,15 +810,10 @@ fn unknown_openai_fields_survive_and_the_model_becomes_the_upstream_name() {
         },
         "metadata": { "ticket": "T-1234" },
         "store": false,
-        "user": "user-42",
-        "x-future-field": [1, "two", null, { "three": 3.25 }]
+        "user": "user-42"
     });
     let mut call = parse_ok(Endpoint::ChatCompletions, &original);
     assert_eq!(call.body().get("temperature"), Some(&json!(0.7)));
-    assert_eq!(
-        call.body().get("x-future-field"),
-        original.get("x-future-field")
-    );
 
     let forwarded: Value =
         serde_json::from_slice(&call.upstream_body("gpt-4o-mini-2024-07-18").unwrap()).unwrap();
@@ -794,7 +831,7 @@ fn unknown_openai_fields_survive_and_the_model_becomes_the_upstream_name() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn unknown_anthropic_fields_survive_and_the_model_becomes_the_upstream_name() {
+fn anthropic_options_survive_and_the_model_becomes_the_upstream_name() {
     let original = json!({
         "model": "claude-sonnet-4",
         "max_tokens": 4096,
@@ -961,7 +998,8 @@ fn deep_tool_input_within_the_limit_is_visited() {
             }]
         }),
     );
-    assert_eq!(texts(&call), ["deep secret"]);
+    // The tool's name, then the string 100 levels down.
+    assert_eq!(texts(&call), ["t", "deep secret"]);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -973,8 +1011,9 @@ fn a_huge_single_line_body_is_parsed_and_estimated() {
     );
     let call = LlmCall::parse(Endpoint::ChatCompletions, body.as_bytes()).unwrap();
     assert_eq!(call.message_count, 1);
-    // One run of 4 MiB letters: a quarter of a token per letter beyond the first few.
-    assert_eq!(call.estimated_input_tokens(), 1024 * 1024 + 4);
+    // One run of 4 MiB letters: a quarter of a token per letter beyond the first few; the
+    // role; one message.
+    assert_eq!(call.estimated_input_tokens(), 1024 * 1024 + ids(&call) + 4);
 
     // The same line cut short: an error naming the position, not a panic.
     let cut = &body.as_bytes()[..body.len() - 20];

@@ -40,6 +40,10 @@ const CASE_FILES: &[(&str, &str)] = &[
         include_str!("policy_cases/guard_rails.json"),
     ),
     ("errors.json", include_str!("policy_cases/errors.json")),
+    (
+        "mediation.json",
+        include_str!("policy_cases/mediation.json"),
+    ),
 ];
 
 /// Parses every case file; `CaseFile::from_json` refuses a file without a description,

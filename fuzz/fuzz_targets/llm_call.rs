@@ -3,13 +3,14 @@
 //!
 //! * `visit_text`, `scan_call`: findings point into the visited texts (index in range,
 //!   span in bounds, on character boundaries), sorted by (text, start) and
-//!   non-overlapping within a text; the call's injection score is at least each text's
-//!   and its families are the union of theirs; `redact` of each text succeeds;
+//!   non-overlapping within a text; the call's injection score is at least each prose
+//!   text's and its families are the union of theirs; `redact` of each text succeeds;
 //! * `estimated_input_tokens` is at least the texts' estimates plus the per-message
 //!   overhead, and `largest_input_tokens` is at most the total;
 //! * `cap_output_tokens` leaves a cap no larger than asked (embeddings excepted);
 //! * `redact(kinds)` (kinds picked from the input) rewrites exactly the texts
-//!   `visit_text` sees, in the same order, each as `redact_kinds` would, and counts
+//!   `visit_text` sees, in the same order, each as `redact_kinds` would with the kinds
+//!   its slot allows (no `high_entropy` in identifiers), and counts
 //!   what `find_kinds` finds (so `visit_text_mut` walks like `visit_text`);
 //! * `upstream_body` encodes, and the encoded body parses again as the same endpoint with
 //!   the upstream model and the same texts, counts, flags, caps and token estimate.
@@ -23,6 +24,7 @@ use llm_policy_gateway::engine::detect::{
     find_kinds, injection, redact, redact_kinds, scan_call, Finding, Kind, KindSet,
 };
 use llm_policy_gateway::engine::tokens;
+use llm_policy_gateway::engine::wire::Slot;
 use llm_policy_gateway::engine::{Endpoint, LlmCall};
 
 const UPSTREAM_MODEL: &str = "upstream-model-2025";
@@ -30,6 +32,17 @@ const UPSTREAM_MODEL: &str = "upstream-model-2025";
 fn texts(call: &LlmCall) -> Vec<String> {
     let mut seen = Vec::new();
     call.visit_text(&mut |text| seen.push(text.to_owned()));
+    seen
+}
+
+/// The scanned strings with what they are, in `visit_text` order.
+fn slots(call: &LlmCall) -> Vec<(Slot, String)> {
+    let mut seen = Vec::new();
+    call.visit_slots(&mut |slot, text| {
+        if slot.is_scanned() {
+            seen.push((slot, text.to_owned()));
+        }
+    });
     seen
 }
 
@@ -80,7 +93,8 @@ fuzz_target!(|data: &[u8]| {
         check_findings(&seen, &detections.secrets);
         assert!(detections.injection_score <= 100);
         let mut families: Vec<&str> = Vec::new();
-        for text in &seen {
+        let scanned = slots(&call);
+        for (_, text) in scanned.iter().filter(|(slot, _)| slot.is_prose()) {
             let one = injection::scan(text);
             assert!(
                 detections.injection_score >= one.score(),
@@ -108,7 +122,7 @@ fuzz_target!(|data: &[u8]| {
                     .saturating_mul(tokens::PER_MESSAGE_OVERHEAD),
             );
         assert!(estimated >= floor, "estimate {estimated} below texts + overhead {floor}");
-        let largest = call.largest_input_tokens();
+        let (_, largest) = call.input_token_estimates();
         assert!(largest <= estimated, "largest input {largest} > total {estimated}");
 
         // Output cap.
@@ -129,9 +143,10 @@ fuzz_target!(|data: &[u8]| {
         let mut redacted = call.clone();
         let counts = redacted.redact(kinds);
         let mut want_counts: BTreeMap<&'static str, u32> = BTreeMap::new();
-        let want_texts: Vec<String> = seen
+        let want_texts: Vec<String> = scanned
             .iter()
-            .map(|text| {
+            .map(|(slot, text)| {
+                let kinds = slot.detectable(kinds);
                 for f in find_kinds(text, kinds) {
                     assert!(kinds.contains(f.kind), "{f:?} not among {:?}", kinds.names());
                     *want_counts.entry(f.kind.name()).or_insert(0) += 1;

@@ -410,9 +410,10 @@ impl LlmCall {
         Ok(())
     }
 
-    /// Calls `visit` with every string the caller sent and what it is (see [`wire`]).
+    /// Calls `visit` with every string the caller sent and what it is (see [`wire`]),
+    /// but the model: routing admits only catalog ids, and it is replaced upstream.
     pub fn visit_slots<'a>(&'a self, visit: &mut dyn FnMut(Slot, &'a str)) {
-        wire::walk_fields(&self.body, visit);
+        wire::walk_fields(&self.body, &["model"], visit);
     }
 
     /// Calls `visit` with every text the detectors read, in [`LlmCall::visit_slots`]
@@ -427,7 +428,7 @@ impl LlmCall {
 
     /// [`LlmCall::visit_text`], with each text mutable (for redaction), in the same order.
     pub fn visit_text_mut(&mut self, visit: &mut dyn FnMut(Slot, &mut String)) {
-        wire::walk_fields_mut(&mut self.body, &mut |slot, text| {
+        wire::walk_fields_mut(&mut self.body, &["model"], &mut |slot, text| {
             if slot.is_scanned() {
                 visit(slot, text)
             }
@@ -506,17 +507,29 @@ impl LlmCall {
         match self.endpoint {
             Endpoint::Embeddings => return false,
             Endpoint::Messages => {
-                self.body.insert("max_tokens".to_owned(), Value::from(max));
-                // The thinking budget must stay below `max_tokens`.
+                let asked = optional_count(&self.body, "max_tokens").ok().flatten();
+                let new_max = asked.map_or(max, |asked| asked.min(max));
+                self.body
+                    .insert("max_tokens".to_owned(), Value::from(new_max));
+                let mut limit = new_max;
                 let budget = self
                     .body
                     .get_mut("thinking")
                     .and_then(|thinking| thinking.get_mut("budget_tokens"));
                 if let Some(budget) = budget {
-                    if budget.as_u64().is_some_and(|b| b >= max) {
-                        *budget = Value::from(max.saturating_sub(1));
+                    if let Some(old) = budget.as_u64() {
+                        // A budget below `max_tokens` must stay below it (Anthropic's rule
+                        // without interleaved thinking).
+                        let mut new = old.min(max);
+                        if asked.is_some_and(|asked| old < asked) && new >= new_max {
+                            new = new_max.saturating_sub(1);
+                        }
+                        *budget = Value::from(new);
+                        limit = limit.max(new);
                     }
                 }
+                self.max_output_tokens = Some(limit);
+                return true;
             }
             Endpoint::ChatCompletions => {
                 let mut set = false;

@@ -122,6 +122,8 @@ enum Under {
     ImageUrl,
     Audio,
     File,
+    /// A content block's `source` (where its media is).
+    Source,
     #[default]
     Other,
 }
@@ -143,6 +145,7 @@ impl Parent {
             "image_url" => Under::ImageUrl,
             "input_audio" | "audio" => Under::Audio,
             "file" => Under::File,
+            "source" => Under::Source,
             _ => Under::Other,
         };
         let kind = match map.get("type").and_then(Value::as_str) {
@@ -192,8 +195,10 @@ fn classify(key: &str, text: &str, parent: Parent) -> Slot {
         "data" if parent.under == Under::Audio => return Slot::Binary(Media::Document),
         "file_data" => return Slot::Binary(Media::Document),
         "url" if parent.under == Under::ImageUrl => return Slot::Reference(Media::Image),
-        "url" if parent.kind == ObjectType::Url => return Slot::Reference(parent.media()),
-        "file_id" if parent.kind == ObjectType::File || parent.under == Under::File => {
+        "url" if parent.under == Under::Source && parent.kind == ObjectType::Url => {
+            return Slot::Reference(parent.media())
+        }
+        "file_id" if parent.under == Under::Source || parent.under == Under::File => {
             return Slot::Reference(parent.media())
         }
         _ => {}
@@ -288,18 +293,31 @@ fn walk_mut_inner(
     }
 }
 
-/// [`walk`] over the fields of a JSON object (a request or answer body).
-pub fn walk_fields<'a>(fields: &'a Map<String, Value>, visit: &mut dyn FnMut(Slot, &'a str)) {
+/// [`walk`] over the fields of a JSON object (a request or answer body), but those named
+/// in `skip`.
+pub fn walk_fields<'a>(
+    fields: &'a Map<String, Value>,
+    skip: &[&str],
+    visit: &mut dyn FnMut(Slot, &'a str),
+) {
     let this = Parent::of("", fields, Parent::default());
     for (k, v) in fields {
-        walk_inner(v, k, this, visit);
+        if !skip.contains(&k.as_str()) {
+            walk_inner(v, k, this, visit);
+        }
     }
 }
 
-/// [`walk_mut`] over the fields of a JSON object.
-pub fn walk_fields_mut(fields: &mut Map<String, Value>, visit: &mut dyn FnMut(Slot, &mut String)) {
+/// [`walk_mut`] over the fields of a JSON object, but those named in `skip`.
+pub fn walk_fields_mut(
+    fields: &mut Map<String, Value>,
+    skip: &[&str],
+    visit: &mut dyn FnMut(Slot, &mut String),
+) {
     let this = Parent::of("", fields, Parent::default());
     for (k, v) in fields.iter_mut() {
-        walk_mut_inner(v, k, this, visit);
+        if !skip.contains(&k.as_str()) {
+            walk_mut_inner(v, k, this, visit);
+        }
     }
 }

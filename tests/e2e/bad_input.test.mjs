@@ -100,8 +100,14 @@ describe("malformed requests", () => {
 
   test("invalid UTF-8 is a 400", async () => {
     const bytes = Buffer.concat([Buffer.from('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}')]);
-    const response = await post(gateway, "/v1/chat/completions", bytes, { key: KEYS.alice });
-    await expectError(response, 400, "invalid_request");
+    // Sent as raw bytes (the harness's `post` would JSON-encode a Buffer).
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEYS.alice}` },
+      body: bytes,
+    });
+    const body = await expectError(response, 400, "invalid_request");
+    assert.match(body.error.message, /not valid JSON/);
   });
 });
 

@@ -49,7 +49,7 @@ describe("OpenAI chat completions", () => {
     assert.equal(upstream.body.messages.length, 2);
   });
 
-  test("hop-by-hop, credential and edge headers are not forwarded; others are", async () => {
+  test("caller headers cross by allowlist: credentials, account, edge and unknown headers stay behind", async () => {
     const response = await post(gateway, "/v1/chat/completions", chat("gpt-4o-mini"), {
       key: KEYS.alice,
       headers: {
@@ -59,17 +59,19 @@ describe("OpenAI chat completions", () => {
         "proxy-authorization": "Basic c2VjcmV0",
         "openai-organization": "org-acme",
         "x-custom-trace": "trace-1",
+        "user-agent": "OpenAI/JS 6.0.0",
+        "idempotency-key": "idem-1",
       },
     });
     assert.equal(response.status, 200);
     await response.text();
     const headers = gateway.mock.last().headers;
     assert.equal(headers.authorization, `Bearer ${OPENAI_KEY}`);
-    for (const name of ["x-api-key", "cookie", "x-forwarded-for", "proxy-authorization"]) {
+    for (const name of ["x-api-key", "cookie", "x-forwarded-for", "proxy-authorization", "openai-organization", "x-custom-trace"]) {
       assert.equal(headers[name], undefined, `${name} must not be forwarded`);
     }
-    assert.equal(headers["openai-organization"], "org-acme");
-    assert.equal(headers["x-custom-trace"], "trace-1");
+    assert.equal(headers["user-agent"], "OpenAI/JS 6.0.0");
+    assert.equal(headers["idempotency-key"], "idem-1");
   });
 
   test("upstream errors other than auth pass through in the provider's format", async () => {

@@ -12,6 +12,20 @@
 //                              answer `text` instead of the greeting; streamed as deltas of
 //                              `pieceChars` characters, written in slices of `splitBytes`
 //                              bytes (so events, and matches, straddle network chunks)
+//   mock.behave("headers", { name: value, … })
+//                              the normal answer, with these extra response headers
+//   mock.behave("raw", { status, headers, body })
+//                              answer exactly this: `body` a string or Buffer sent as it is
+//                              (any other value is sent as JSON); `headers` as given, with
+//                              `content-type: application/json` when they name none
+//   mock.behave("events", { events, headers })
+//                              a 200 `text/event-stream` of exactly these raw SSE event
+//                              strings (each written whole, `chunkDelayMs` apart), then end
+//   mock.behave("stall", { first, headers })
+//                              send the headers (`text/event-stream` unless `headers` name a
+//                              content type) and the string or Buffer `first`, then send
+//                              nothing more until the connection closes (the gateway's or
+//                              mock.close())
 //
 // Run alone for local development: `node tests/e2e/mock_provider.mjs [port]`.
 
@@ -39,6 +53,8 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
     next: null,
     streamFinished: null,
     gate: null,
+    // Responses held open by a "stall" behaviour right now.
+    stalled: 0,
     behave(kind, arg) {
       this.next = { kind, arg };
     },
@@ -76,8 +92,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
     try {
       if (req.method === "POST" && req.url === "/openai/v1/chat/completions") {
         if (!openaiAuthorized(req, res)) return;
-        await applyBehaviour(behaviour, res, "openai", mock, slowMs);
-        if (res.writableEnded) return;
+        if (await applyBehaviour(behaviour, res, "openai", mock, slowMs, chunkDelayMs)) return;
         if (!body || !Array.isArray(body.messages)) return openaiError(res, 400, "messages is required");
         return body.stream
           ? openaiStream(res, body, behaviour, mock, chunkDelayMs)
@@ -85,8 +100,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
       }
       if (req.method === "POST" && req.url === "/openai/v1/embeddings") {
         if (!openaiAuthorized(req, res)) return;
-        await applyBehaviour(behaviour, res, "openai", mock, slowMs);
-        if (res.writableEnded) return;
+        if (await applyBehaviour(behaviour, res, "openai", mock, slowMs, chunkDelayMs)) return;
         if (!body || body.input === undefined) return openaiError(res, 400, "input is required");
         return json(res, 200, openaiEmbeddings(body));
       }
@@ -97,8 +111,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
         if (!req.headers["anthropic-version"]) {
           return anthropicError(res, 400, "invalid_request_error", "anthropic-version header is required");
         }
-        await applyBehaviour(behaviour, res, "anthropic", mock, slowMs);
-        if (res.writableEnded) return;
+        if (await applyBehaviour(behaviour, res, "anthropic", mock, slowMs, chunkDelayMs)) return;
         if (!body || !Array.isArray(body.messages)) {
           return anthropicError(res, 400, "invalid_request_error", "messages: field required");
         }
@@ -127,14 +140,54 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
   return mock;
 }
 
-async function applyBehaviour(behaviour, res, provider, mock, slowMs) {
-  if (!behaviour) return;
-  if (behaviour.kind === "slow") await sleep(behaviour.arg ?? slowMs);
-  if (behaviour.kind === "status") {
-    const status = behaviour.arg ?? 500;
+// Applies the behaviour told for this request; true when it has answered (or is still
+// answering) on its own, so the route's normal answer must not be written.
+async function applyBehaviour(behaviour, res, provider, mock, slowMs, chunkDelayMs) {
+  if (!behaviour) return false;
+  const { kind, arg } = behaviour;
+  if (kind === "slow") await sleep(arg ?? slowMs);
+  if (kind === "status") {
+    const status = arg ?? 500;
     if (provider === "openai") openaiError(res, status, `mock failure ${status}`);
     else anthropicError(res, status, status === 529 ? "overloaded_error" : "api_error", `mock failure ${status}`);
   }
+  if (kind === "headers") withExtraHeaders(res, arg);
+  if (kind === "raw") rawAnswer(res, arg);
+  if (kind === "events") await rawEvents(res, arg, mock, chunkDelayMs);
+  if (kind === "stall") await stall(res, arg, mock);
+  return res.headersSent || res.writableEnded || res.destroyed;
+}
+
+// Every header the route writes next gets `extra` on top.
+function withExtraHeaders(res, extra = {}) {
+  const writeHead = res.writeHead.bind(res);
+  res.writeHead = (status, headers = {}) => writeHead(status, { ...headers, ...extra });
+}
+
+const hasContentType = (headers) => Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
+
+function rawAnswer(res, { status = 200, headers = {}, body = "" } = {}) {
+  const bytes = typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  res.writeHead(status, hasContentType(headers) ? headers : { "content-type": "application/json", ...headers });
+  res.end(bytes);
+}
+
+async function rawEvents(res, { events = [], headers = {} } = {}, mock, chunkDelayMs) {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": "req_mock", ...headers });
+  res.flushHeaders();
+  await streamEvents(res, events, null, mock, chunkDelayMs);
+}
+
+// Sends the headers and `first`, then holds the response open until its connection closes.
+async function stall(res, { first = "", headers = {} } = {}, mock) {
+  const closed = new Promise((resolve) => res.once("close", resolve));
+  res.writeHead(200, hasContentType(headers) ? headers : { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers });
+  res.flushHeaders();
+  if (first.length) res.write(first);
+  mock.streamFinished = false;
+  mock.stalled += 1;
+  await closed;
+  mock.stalled -= 1;
 }
 
 function openaiAuthorized(req, res) {

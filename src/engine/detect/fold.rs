@@ -23,7 +23,7 @@
 //! once, with one map entry per folded character.
 
 use super::bytes::{has_non_ascii, load8};
-use super::{ceil_boundary, floor_boundary, tick, Finding};
+use super::{tick, Finding};
 
 /// The folded view of a text and where each of its bytes came from.
 #[derive(Debug)]
@@ -98,8 +98,8 @@ impl Folded {
             let Some(last) = f.end.checked_sub(1).filter(|&last| last >= f.start) else {
                 continue;
             };
-            let start = floor_boundary(original, self.original(&mut entry, f.start));
-            let end = ceil_boundary(original, self.original(&mut entry, last) + 1);
+            let start = original.floor_char_boundary(self.original(&mut entry, f.start));
+            let end = original.ceil_char_boundary(self.original(&mut entry, last) + 1);
             let start = start.max(floor);
             if start < end {
                 out.push(Finding { start, end, ..f });

@@ -68,7 +68,7 @@ pub(crate) fn check_fields(
     let kinds = guard.redact.union(guard.block);
     let mut changed = false;
     let mut stop = None;
-    wire::walk_fields_mut(fields, &mut |slot, text| {
+    wire::walk_fields_mut(fields, &[], &mut |slot, text| {
         if stop.is_some() || text.is_empty() {
             return;
         }

@@ -189,19 +189,23 @@ impl Window {
 /// detectors read the groups as one number, and its tail scanned alone could match where
 /// the whole did not (`2024 078-05-1120` holds no SSN).
 fn token_start(text: &str, at: usize) -> usize {
-    let bytes = text.as_bytes();
-    let joins_digits = |at: usize| {
-        at.checked_sub(1)
-            .and_then(|before| bytes.get(before))
-            .is_some_and(|&b| b.is_ascii_digit() || b == b')')
-            && bytes
-                .get(at + 1)
-                .is_some_and(|&b| b.is_ascii_digit() || b == b'(')
+    // A space of any width between two digit groups (`4111 1111`, `078-05-1120 +1 415`)
+    // joins them: the PII detectors read through it (see `detect::fold`).
+    let joins_digits = |at: usize, c: char| {
+        let before = text.get(..at).and_then(|head| head.chars().next_back());
+        let after = text
+            .get(at + c.len_utf8()..)
+            .and_then(|tail| tail.chars().next());
+        !matches!(
+            c,
+            '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        ) && before.is_some_and(|b| b.is_numeric() || b == ')')
+            && after.is_some_and(|a| a.is_numeric() || a == '(' || a == '+')
     };
     text.get(..at)
         .and_then(|head| {
             head.char_indices()
-                .rfind(|&(at, c)| c.is_whitespace() && !(c == ' ' && joins_digits(at)))
+                .rfind(|&(at, c)| c.is_whitespace() && !joins_digits(at, c))
         })
         .map_or(0, |(at, c)| at + c.len_utf8())
 }
