@@ -133,8 +133,19 @@ async function main() {
   const workerMessages = [];
   const rssSamples = [];
   const nodeSamples = [];
+  // The isolate's wasm linear memory, as the worker reports it to an admin.
+  const wasmSamples = [];
+  const wasmMb = async () => {
+    try {
+      const response = await fetch(`${gateway.url}/v1/policy/status`, { headers: { authorization: `Bearer ${KEYS.priya}` } });
+      const bytes = (await response.json())?.isolate?.wasm_memory_bytes;
+      return typeof bytes === "number" ? bytes / 1024 / 1024 : null;
+    } catch {
+      return null;
+    }
+  };
   let decisionLines = 0;
-  const sample = () => {
+  const sample = async () => {
     // The harness keeps every worker log line; count them and let them go, so node's own
     // memory stays flat.
     for (const line of gateway.logs) {
@@ -144,8 +155,9 @@ async function main() {
     gateway.logs.length = 0;
     rssSamples.push(round(workerdRss()));
     nodeSamples.push(round(process.memoryUsage().rss / 1024 / 1024));
+    wasmSamples.push(round(await wasmMb()));
     const elapsed = Math.round((Date.now() - started) / 1000);
-    process.stderr.write(`soak: ${elapsed}s requests=${counts.requests} errors=${JSON.stringify(counts.errors)} workerd_rss_mb=${rssSamples.at(-1)} node_rss_mb=${nodeSamples.at(-1)}\n`);
+    process.stderr.write(`soak: ${elapsed}s requests=${counts.requests} errors=${JSON.stringify(counts.errors)} workerd_rss_mb=${rssSamples.at(-1)} wasm_mb=${wasmSamples.at(-1)} node_rss_mb=${nodeSamples.at(-1)}\n`);
   };
 
   const started = Date.now();
@@ -153,7 +165,7 @@ async function main() {
   const stop = () => (deadline = 0);
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  sample();
+  await sample();
   const sampler = setInterval(sample, SAMPLE_MS);
 
   let next = 0;
@@ -170,7 +182,7 @@ async function main() {
     await Promise.all(Array.from({ length: CONCURRENCY }, caller));
   } finally {
     clearInterval(sampler);
-    sample();
+    await sample();
     await gateway.close();
   }
 
@@ -192,6 +204,7 @@ async function main() {
     decision_log_lines: decisionLines,
     rss_mb_samples: rssSamples,
     rss_growth_mb: measured.length ? round(measured.at(-1) - measured[0]) : null,
+    wasm_memory_mb_samples: wasmSamples,
     node_rss_mb_samples: nodeSamples,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
