@@ -11,8 +11,8 @@
 // console output is also sent to the inspector while it is attached: read the figures as
 // shares, not latencies. A diagnostic, not a benchmark: it measures nothing for
 // BENCHMARKS.md.
+import { connect, userWorker } from "./inspector.mjs";
 import autocannon from "autocannon";
-import WebSocket from "ws";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,11 +34,7 @@ const inspectorPort = 9300 + Math.floor(Math.random() * 500);
 process.chdir(root);
 const gateway = await startGateway({ inspectorPort });
 try {
-  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
-  // Miniflare's own services are named core:*, and the user worker core:user:<name>.
-  const worker = targets.find((t) => t.id.startsWith("core:user:"));
-  if (!worker) throw new Error(`no user worker among ${targets.map((t) => t.id).join(", ")}`);
-  const inspector = await connect(worker.webSocketDebuggerUrl);
+  const inspector = await connect(await userWorker(inspectorPort));
 
   const load = (duration) =>
     new Promise((resolve, reject) =>
@@ -70,34 +66,6 @@ try {
   report(profile, requests);
 } finally {
   await gateway.close();
-}
-
-// A minimal DevTools protocol client: send(method, params) resolves with the result.
-async function connect(url) {
-  const socket = new WebSocket(url);
-  await new Promise((resolve, reject) => {
-    socket.once("open", resolve);
-    socket.once("error", reject);
-  });
-  let nextId = 0;
-  const waiting = new Map();
-  socket.on("message", (data) => {
-    const message = JSON.parse(data);
-    const done = waiting.get(message.id);
-    if (!done) return;
-    waiting.delete(message.id);
-    if (message.error) done.reject(new Error(`${message.error.message}`));
-    else done.resolve(message.result);
-  });
-  return {
-    send: (method, params = {}) =>
-      new Promise((resolve, reject) => {
-        const id = ++nextId;
-        waiting.set(id, { resolve, reject });
-        socket.send(JSON.stringify({ id, method, params }));
-      }),
-    close: () => socket.close(),
-  };
 }
 
 // Self and inclusive time per function name, as a share of all samples and µs per request.

@@ -3,7 +3,9 @@
 // input redaction) and unguarded (priya: platform team) keys, whole and streamed answers,
 // OpenAI and Anthropic, all through the local mock provider. It counts requests and
 // failures by status and samples memory every `--sample-seconds`: the RSS of the workerd
-// process this node process started, and node's own.
+// process this node process started, the isolate's wasm linear memory (from the admin
+// status endpoint), its JavaScript heap in use (through workerd's inspector), and node's
+// own RSS.
 //
 //   node bench/soak.mjs [--seconds 600] [--concurrency 32] [--sample-seconds 10]
 //
@@ -14,6 +16,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import { startGateway, KEYS } from "../tests/e2e/harness.mjs";
+import { connect, userWorker } from "./inspector.mjs";
+import { startPassthrough } from "./load/targets.mjs";
 import { startMockProvider } from "../tests/e2e/mock_provider.mjs";
 
 const { values } = parseArgs({
@@ -21,6 +25,9 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "600" },
     concurrency: { type: "string", default: "32" },
     "sample-seconds": { type: "string", default: "10" },
+    // `passthrough`: the same OpenAI traffic through the trivial JS worker of bench/load
+    // instead, to tell the runtime's memory from the gateway's.
+    target: { type: "string", default: "gateway" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -40,8 +47,11 @@ const ROUTES = {
   openai: { path: "/v1/chat/completions", model: "gpt-4o-mini", auth: (key) => ({ authorization: `Bearer ${key}` }), end: "data: [DONE]" },
   anthropic: { path: "/v1/messages", model: "claude-3-5-haiku", auth: (key) => ({ "x-api-key": key, "anthropic-version": "2023-06-01" }), end: "event: message_stop" },
 };
+const PASSTHROUGH = values.target === "passthrough";
 const MIX = ["sam", "priya"].flatMap((caller) =>
-  ["openai", "anthropic"].flatMap((provider) => [false, true].map((stream) => ({ caller, provider, stream }))),
+  (PASSTHROUGH ? ["openai"] : ["openai", "anthropic"]).flatMap((provider) =>
+    [false, true].map((stream) => ({ caller, provider, stream })),
+  ),
 );
 const REPLY = "Hello from the mock provider.";
 
@@ -122,8 +132,22 @@ const round = (mb) => (mb === null ? null : Math.round(mb * 10) / 10);
 
 async function main() {
   const mock = await startMockProvider({ chunkDelayMs: 0 });
+  if (PASSTHROUGH) return passthroughSoak(mock);
   // Headers may queue behind a saturated CPU: allow them 10 s (the harness default is 2 s).
-  const gateway = await startGateway({ mock, bindings: { UPSTREAM_TIMEOUT_MS: "10000" } });
+  const inspectorPort = 9300 + Math.floor(Math.random() * 500);
+  const gateway = await startGateway({ mock, inspectorPort, bindings: { UPSTREAM_TIMEOUT_MS: "10000" } });
+  // The isolate's JavaScript heap in use, through workerd's inspector (only the heap is
+  // asked for: no domain is enabled, so no console output is sent to it; workerd does not
+  // answer a forced collection, so this is the heap as V8's own collections leave it).
+  const inspector = await connect(await userWorker(inspectorPort));
+  const heapMb = async () => {
+    try {
+      const { usedSize } = await inspector.send("Runtime.getHeapUsage");
+      return usedSize / 1024 / 1024;
+    } catch {
+      return null;
+    }
+  };
   const workerd = descendants("workerd");
   if (workerd.length === 0) process.stderr.write("soak: no workerd child process found; its RSS will be null\n");
   const workerdRss = () => (workerd.length ? workerd.reduce((sum, pid) => sum + (rssMb(pid) ?? 0), 0) : null);
@@ -135,6 +159,7 @@ async function main() {
   const nodeSamples = [];
   // The isolate's wasm linear memory, as the worker reports it to an admin.
   const wasmSamples = [];
+  const heapSamples = [];
   const wasmMb = async () => {
     try {
       const response = await fetch(`${gateway.url}/v1/policy/status`, { headers: { authorization: `Bearer ${KEYS.priya}` } });
@@ -156,8 +181,9 @@ async function main() {
     rssSamples.push(round(workerdRss()));
     nodeSamples.push(round(process.memoryUsage().rss / 1024 / 1024));
     wasmSamples.push(round(await wasmMb()));
+    heapSamples.push(round(await heapMb()));
     const elapsed = Math.round((Date.now() - started) / 1000);
-    process.stderr.write(`soak: ${elapsed}s requests=${counts.requests} errors=${JSON.stringify(counts.errors)} workerd_rss_mb=${rssSamples.at(-1)} wasm_mb=${wasmSamples.at(-1)} node_rss_mb=${nodeSamples.at(-1)}\n`);
+    process.stderr.write(`soak: ${elapsed}s requests=${counts.requests} errors=${JSON.stringify(counts.errors)} workerd_rss_mb=${rssSamples.at(-1)} wasm_mb=${wasmSamples.at(-1)} heap_mb=${heapSamples.at(-1)} node_rss_mb=${nodeSamples.at(-1)}\n`);
   };
 
   const started = Date.now();
@@ -183,6 +209,7 @@ async function main() {
   } finally {
     clearInterval(sampler);
     await sample();
+    inspector.close();
     await gateway.close();
   }
 
@@ -205,9 +232,44 @@ async function main() {
     rss_mb_samples: rssSamples,
     rss_growth_mb: measured.length ? round(measured.at(-1) - measured[0]) : null,
     wasm_memory_mb_samples: wasmSamples,
+    isolate_heap_mb_samples: heapSamples,
     node_rss_mb_samples: nodeSamples,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+// The trivial pass-through worker under the same load: requests and workerd's RSS only.
+async function passthroughSoak(mock) {
+  const target = await startPassthrough(mock);
+  const workerd = descendants("workerd");
+  const rss = () => round(workerd.reduce((sum, pid) => sum + (rssMb(pid) ?? 0), 0));
+  const started = Date.now();
+  const deadline = started + SECONDS * 1000;
+  const samples = [rss()];
+  const sampler = setInterval(() => {
+    samples.push(rss());
+    process.stderr.write(`soak(passthrough): ${Math.round((Date.now() - started) / 1000)}s workerd_rss_mb=${samples.at(-1)}\n`);
+  }, SAMPLE_MS);
+  let requests = 0;
+  let failed = 0;
+  let next = 0;
+  const caller = async () => {
+    while (Date.now() < deadline) {
+      const { failure } = await once(target.url, next++);
+      requests += 1;
+      if (failure) failed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, caller));
+  clearInterval(sampler);
+  samples.push(rss());
+  await target.close();
+  const seconds = (Date.now() - started) / 1000;
+  const measured = samples.slice(1);
+  process.stdout.write(
+    `${JSON.stringify({ target: "passthrough", seconds: Math.round(seconds * 10) / 10, requests, failed, rss_mb_samples: samples, rss_growth_mb: round(measured.at(-1) - measured[0]) })}\n`,
+  );
   return failed === 0 ? 0 : 1;
 }
 
