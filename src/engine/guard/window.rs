@@ -7,9 +7,11 @@
 //! [`MAX_HOLD`] bytes; digit groups joined by spaces count as one token, a number being
 //! read whole), back to the start of an unterminated private-key block, and back before
 //! the name a hex secret needs ([`HEX_NAME_SPAN`]). Matches that contain spaces
-//! (formatted phone numbers, IBANs, card numbers) are shorter than the window. The scan only runs once [`STEP`] new bytes are past the window, so each byte is
-//! scanned about `(WINDOW + STEP) / STEP` times, whatever the size of the deltas (and a
-//! held token a logarithmic number of times).
+//! (formatted phone numbers, IBANs, card numbers) are shorter than the window. A finding
+//! of a blocked kind stops the answer once it is behind the cut, where nothing that
+//! follows can change it. The scan only runs once [`STEP`] new bytes are past the
+//! window, so each byte is scanned about `(WINDOW + STEP) / STEP` times, whatever the
+//! size of the deltas (and a held token a logarithmic number of times).
 
 use crate::engine::detect::secrets::HEX_NAME_SPAN;
 use crate::engine::detect::{self, Finding, Kind, KindCounts, KindSet};
