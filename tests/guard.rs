@@ -600,6 +600,26 @@ fn guard_chunks(
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_window_reads_through_invisible_characters_between_digit_groups() {
+    // The detectors read `+1 415 555 555 0132` through the zero-width no-break spaces, so
+    // the window must not send `+1 ` on its own while they arrive.
+    let text = format!(
+        "打\u{3000}+1 {}415 555 555 0132\u{3000}谢谢。",
+        "\u{FEFF}".repeat(80)
+    );
+    let expected = whole_text_redaction(&text, pii());
+    assert!(expected.contains("[REDACTED:phone]"), "{expected}");
+    for size in 1..=12 {
+        assert_eq!(
+            stream_through_window(&text, size, pii(), KindSet::EMPTY).unwrap(),
+            expected,
+            "delta size {size}"
+        );
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_window_cuts_after_a_multi_byte_space() {
     // Only ideographic spaces: every cut falls right after one of them.
     let text = JAPANESE.repeat(6);

@@ -165,6 +165,12 @@ fn next_foldable(text: &str, from: usize) -> Option<(usize, char, Fold)> {
     }
 }
 
+/// Whether the fold drops `c` (zero-width, bidi control, soft hyphen): a reader sees
+/// through it, so a guard that holds text back must too.
+pub(crate) fn is_invisible(c: char) -> bool {
+    fold_char(c) == Fold::Drop
+}
+
 fn fold_char(c: char) -> Fold {
     let code = u32::from(c);
     match code {

@@ -14,7 +14,7 @@
 //! size of the deltas (and a held token a logarithmic number of times).
 
 use crate::engine::detect::secrets::HEX_NAME_SPAN;
-use crate::engine::detect::{self, Finding, Kind, KindCounts, KindSet};
+use crate::engine::detect::{self, is_invisible, Finding, Kind, KindCounts, KindSet};
 
 /// Bytes always held back behind the newest text.
 pub const WINDOW: usize = 96;
@@ -194,15 +194,17 @@ fn token_start(text: &str, at: usize) -> usize {
     // A space of any width between two digit groups (`4111 1111`, `078-05-1120 +1 415`)
     // joins them: the PII detectors read through it (see `detect::fold`).
     let joins_digits = |at: usize, c: char| {
-        let before = text.get(..at).and_then(|head| head.chars().next_back());
+        let visible = |c: &char| !is_invisible(*c);
+        let before = text
+            .get(..at)
+            .and_then(|head| head.chars().rev().find(visible));
         let after = text
             .get(at + c.len_utf8()..)
-            .and_then(|tail| tail.chars().next());
-        !matches!(
-            c,
-            '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-        ) && before.is_some_and(|b| b.is_numeric() || b == ')')
-            && after.is_some_and(|a| a.is_numeric() || a == '(' || a == '+')
+            .and_then(|tail| tail.chars().find(visible));
+        !matches!(c, '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}')
+            && before.is_some_and(|b| b.is_numeric() || b == ')')
+            // Nothing visible after it yet: what comes may be the next group.
+            && after.is_none_or(|a| a.is_numeric() || a == '(' || a == '+')
     };
     text.get(..at)
         .and_then(|head| {
