@@ -620,6 +620,27 @@ fn a_window_reads_through_invisible_characters_between_digit_groups() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_window_keeps_the_name_of_a_hex_secret_broken_by_invisible_characters() {
+    // The detectors read the hex string whole through the zero-width no-break spaces,
+    // and it is a secret only after its name: the window must hold the name for it.
+    let text = format!(
+        "Here is the configuration you asked for. The api key is 094a3c5e8f1b2d7c9e0a4b6c8d{}1e3f5a7b9c0d2e and that is all.",
+        "\u{FEFF}".repeat(4)
+    );
+    let kinds = pii().union(secrets());
+    let expected = whole_text_redaction(&text, kinds);
+    assert!(expected.contains("[REDACTED:high_entropy]"), "{expected}");
+    for size in 1..=12 {
+        assert_eq!(
+            stream_through_window(&text, size, kinds, KindSet::EMPTY).unwrap(),
+            expected,
+            "delta size {size}"
+        );
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_window_cuts_after_a_multi_byte_space() {
     // Only ideographic spaces: every cut falls right after one of them.
     let text = JAPANESE.repeat(6);

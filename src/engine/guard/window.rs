@@ -149,9 +149,11 @@ impl Window {
             if f.end <= cut {
                 break;
             }
-            let hex = text
-                .get(f.start..f.end)
-                .is_some_and(|t| t.bytes().all(|b| b.is_ascii_hexdigit()));
+            let hex = text.get(f.start..f.end).is_some_and(|t| {
+                t.chars()
+                    .filter(|c| !is_invisible(*c))
+                    .all(|c| c.is_ascii_hexdigit())
+            });
             let name_from = f.start.saturating_sub(HEX_NAME_SPAN);
             if f.kind == Kind::HighEntropy && hex && name_from < cut {
                 if text.len() - name_from > MAX_HOLD {
