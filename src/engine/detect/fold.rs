@@ -171,6 +171,25 @@ pub(crate) fn is_invisible(c: char) -> bool {
     fold_char(c) == Fold::Drop
 }
 
+/// Where the `span` folded bytes that end at byte `end` of `text` start in `text` (the
+/// folded view is shorter: invisible characters vanish, confusables become one byte).
+pub(crate) fn folded_span_start(text: &str, end: usize, span: usize) -> usize {
+    let mut counted = 0usize;
+    let mut start = text.floor_char_boundary(end);
+    for (at, c) in text.get(..start).unwrap_or_default().char_indices().rev() {
+        if counted >= span {
+            break;
+        }
+        counted += match fold_char(c) {
+            Fold::Keep => c.len_utf8(),
+            Fold::Drop => 0,
+            Fold::Ascii(_) => 1,
+        };
+        start = at;
+    }
+    start
+}
+
 fn fold_char(c: char) -> Fold {
     let code = u32::from(c);
     match code {

@@ -68,7 +68,7 @@ use serde::Serialize;
 
 use super::call::LlmCall;
 
-pub(crate) use fold::is_invisible;
+pub(crate) use fold::{folded_span_start, is_invisible};
 pub use injection::{Family, Injection};
 pub use kind::{Kind, KindSet};
 pub use normalize::normalize;

@@ -14,7 +14,9 @@
 //! size of the deltas (and a held token a logarithmic number of times).
 
 use crate::engine::detect::secrets::HEX_NAME_SPAN;
-use crate::engine::detect::{self, is_invisible, Finding, Kind, KindCounts, KindSet};
+use crate::engine::detect::{
+    self, folded_span_start, is_invisible, Finding, Kind, KindCounts, KindSet,
+};
 
 /// Bytes always held back behind the newest text.
 pub const WINDOW: usize = 96;
@@ -140,7 +142,7 @@ impl Window {
         // it: the unfinished last token, which may yet become one, keeps them, …
         let last = token_start(text, text.len());
         if text.len() - last <= MAX_HOLD {
-            limit = limit.min(last.saturating_sub(HEX_NAME_SPAN));
+            limit = limit.min(folded_span_start(text, last, HEX_NAME_SPAN));
         }
         let mut cut = cut_before(limit);
         // … and so does a hex secret found but not sent now. Findings do not overlap:
@@ -154,7 +156,7 @@ impl Window {
                     .filter(|c| !is_invisible(*c))
                     .all(|c| c.is_ascii_hexdigit())
             });
-            let name_from = f.start.saturating_sub(HEX_NAME_SPAN);
+            let name_from = folded_span_start(text, f.start, HEX_NAME_SPAN);
             if f.kind == Kind::HighEntropy && hex && name_from < cut {
                 if text.len() - name_from > MAX_HOLD {
                     break;
