@@ -598,6 +598,20 @@ fn guard_chunks(
     (out, stream)
 }
 
+/// Streams `text` through a redact-only window in deltas of 1 to 12 characters: each
+/// time the same as the whole-text redaction, which must contain `finding`.
+fn streams_as_the_whole_text(text: &str, kinds: KindSet, finding: &str) {
+    let expected = whole_text_redaction(text, kinds);
+    assert!(expected.contains(finding), "{expected}");
+    for size in 1..=12 {
+        assert_eq!(
+            stream_through_window(text, size, kinds, KindSet::EMPTY).unwrap(),
+            expected,
+            "delta size {size}"
+        );
+    }
+}
+
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_window_reads_through_invisible_characters_between_digit_groups() {
@@ -607,15 +621,7 @@ fn a_window_reads_through_invisible_characters_between_digit_groups() {
         "打\u{3000}+1 {}415 555 555 0132\u{3000}谢谢。",
         "\u{FEFF}".repeat(80)
     );
-    let expected = whole_text_redaction(&text, pii());
-    assert!(expected.contains("[REDACTED:phone]"), "{expected}");
-    for size in 1..=12 {
-        assert_eq!(
-            stream_through_window(&text, size, pii(), KindSet::EMPTY).unwrap(),
-            expected,
-            "delta size {size}"
-        );
-    }
+    streams_as_the_whole_text(&text, pii(), "[REDACTED:phone]");
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -627,16 +633,7 @@ fn a_window_keeps_the_name_of_a_hex_secret_broken_by_invisible_characters() {
         "Here is the configuration you asked for. The api key is 094a3c5e8f1b2d7c9e0a4b6c8d{}1e3f5a7b9c0d2e and that is all.",
         "\u{FEFF}".repeat(4)
     );
-    let kinds = pii().union(secrets());
-    let expected = whole_text_redaction(&text, kinds);
-    assert!(expected.contains("[REDACTED:high_entropy]"), "{expected}");
-    for size in 1..=12 {
-        assert_eq!(
-            stream_through_window(&text, size, kinds, KindSet::EMPTY).unwrap(),
-            expected,
-            "delta size {size}"
-        );
-    }
+    streams_as_the_whole_text(&text, pii().union(secrets()), "[REDACTED:high_entropy]");
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -648,16 +645,7 @@ fn a_window_measures_a_hex_secret_name_in_what_the_detectors_read() {
         "The api key is 094a3c{}%5e8f1b2d7c9e0a4b7c8d1e3f5a7b9c0d2e and the card is on file.",
         "\u{FEFF}".repeat(7)
     );
-    let kinds = pii().union(secrets());
-    let expected = whole_text_redaction(&text, kinds);
-    assert!(expected.contains("[REDACTED:high_entropy]"), "{expected}");
-    for size in 1..=12 {
-        assert_eq!(
-            stream_through_window(&text, size, kinds, KindSet::EMPTY).unwrap(),
-            expected,
-            "delta size {size}"
-        );
-    }
+    streams_as_the_whole_text(&text, pii().union(secrets()), "[REDACTED:high_entropy]");
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
