@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod support;
 use llm_policy_gateway::engine::catalog::Provider;
 use llm_policy_gateway::engine::detect::{
     self, find_kinds, find_pii, find_secrets, pii, redact, redact_kinds, scan_call, scan_text,
@@ -19,6 +20,7 @@ use llm_policy_gateway::engine::guard::window::{Release, Window};
 use llm_policy_gateway::engine::guard::OutputGuard;
 use llm_policy_gateway::engine::{Endpoint, LlmCall};
 use serde_json::{json, Value};
+use support::Rng;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -97,26 +99,6 @@ fn assert_well_formed(text: &str, findings: &[Finding]) {
         findings.windows(2).all(|w| w[0].end <= w[1].start),
         "{findings:?} in {text:?}"
     );
-}
-
-/// A deterministic pseudo-random generator (xorshift), so the tests need no crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
 }
 
 // ---------------------------------------------------------------------------------------

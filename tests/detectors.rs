@@ -10,11 +10,13 @@
     clippy::indexing_slicing
 )]
 
+mod support;
 use llm_policy_gateway::engine::detect::{
     self, injection, normalize, pii, redact, scan_call, scan_text, secrets, Finding, Kind,
 };
 use llm_policy_gateway::engine::{Endpoint, LlmCall};
 use std::collections::BTreeMap;
+use support::Rng;
 
 use serde_json::{json, Value};
 
@@ -64,17 +66,7 @@ fn assert_clean(text: &str) {
     );
 }
 
-/// A deterministic pseudo-random generator (xorshift), so the tests need no crate.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
     fn printable(&mut self, len: usize) -> String {
         (0..len)
             .map(|_| char::from(b' ' + (self.next() % 95) as u8))

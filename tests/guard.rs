@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+mod support;
 use llm_policy_gateway::engine::catalog::Provider;
 use llm_policy_gateway::engine::detect::{self, Kind, KindSet};
 use llm_policy_gateway::engine::guard::body::{self, Checked};
@@ -20,6 +21,7 @@ use llm_policy_gateway::engine::guard::OutputGuard;
 use llm_policy_gateway::engine::obligations::{self, Obligation};
 use llm_policy_gateway::engine::{Endpoint, LlmCall};
 use serde_json::{json, Value};
+use support::Rng;
 
 const ANSWER: &str = "Sure. You can reach Jane at jane.doe@example.com or on +1 415 555 0132 \
     during office hours. Her card on file is 4111 1111 1111 1111, and the refund goes to \
@@ -534,22 +536,7 @@ fn pii_guard() -> OutputGuard {
     }
 }
 
-/// A deterministic pseudo-random generator (xorshift), so the tests need no crate.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
     /// `text` cut into pieces of 1..=`max` characters.
     fn char_pieces(&mut self, text: &str, max: usize) -> Vec<String> {
         let chars: Vec<char> = text.chars().collect();
