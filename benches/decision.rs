@@ -78,7 +78,8 @@ mod native {
 
     use cedar_policy::Authorizer;
     use criterion::{BenchmarkId, Criterion, Throughput};
-    use llm_policy_gateway::engine::{detect, PolicyBundle};
+    use gateway_engine::detect;
+    use gateway_policy::PolicyBundle;
     use serde_json::{json, Value};
 
     use super::generate::{self, GeneratedSet};

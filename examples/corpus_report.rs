@@ -33,9 +33,9 @@ mod report {
     use std::fmt::Write as _;
     use std::time::{SystemTime, UNIX_EPOCH};
 
-    use llm_policy_gateway::engine::detect::{scan_text, Detections};
-    use llm_policy_gateway::engine::tokens;
-    use llm_policy_gateway::engine::{Endpoint, LlmCall};
+    use gateway_engine::detect::{scan_text, Detections};
+    use gateway_engine::tokens;
+    use gateway_engine::{Endpoint, LlmCall};
     use serde_json::{json, Value};
     use tiktoken_rs::CoreBPE;
 

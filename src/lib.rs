@@ -1,10 +1,12 @@
-//! An edge policy gateway for LLM traffic.
+//! An edge policy gateway for LLM traffic: the Cloudflare Worker.
 //!
-//! `engine` decides (normalisation, Cedar evaluation, policy bundles) and runs anywhere;
-//! `edge` is the Cloudflare Worker that turns HTTP, KV, secrets and fetch into engine
-//! calls, compiled only for wasm32.
+//! The deciding happens in the portable crates (`gateway-policy`: bundles, schema,
+//! obligations, signing; `gateway-engine`: normalisation, detectors, Cedar decisions, the
+//! output guard). This crate holds what is the worker's own: the policy set `build.rs`
+//! validated and compiled in (`embedded`), and `edge`, which turns HTTP, KV, secrets and
+//! fetch into engine calls, compiled only for wasm32.
 
-pub mod engine;
+pub mod embedded;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

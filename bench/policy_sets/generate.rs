@@ -29,11 +29,9 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 
 use cedar_policy::PolicySet;
-use llm_policy_gateway::engine::bundle::{
-    BundleError, BundleSource, PolicyBundle, PolicyFile, Validation,
-};
-use llm_policy_gateway::engine::catalog::{Catalog, ModelKind, Provider};
-use llm_policy_gateway::engine::embedded;
+use gateway_policy::bundle::{BundleError, BundleSource, PolicyBundle, PolicyFile, Validation};
+use gateway_policy::catalog::{Catalog, ModelKind, Provider};
+use llm_policy_gateway::embedded;
 
 /// The set sizes the benchmarks use.
 pub const SIZES: [usize; 3] = [10, 100, 1000];

@@ -22,10 +22,11 @@ use std::sync::Arc;
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, PolicySet, Request,
 };
-use llm_policy_gateway::engine::bundle::{CedarTypes, PolicyBundle};
-use llm_policy_gateway::engine::decision::{Assessment, Decision};
-use llm_policy_gateway::engine::slice::ScopeRequest;
-use llm_policy_gateway::engine::{Endpoint, LlmCall, Principal, RequestFacts, Tier};
+use gateway_engine::decision::{Assessment, Decision};
+use gateway_engine::{Decide, Endpoint, LlmCall, RequestFacts};
+use gateway_policy::bundle::{CedarTypes, PolicyBundle};
+use gateway_policy::slice::ScopeRequest;
+use gateway_policy::{Principal, Tier};
 use serde_json::{json, Value};
 
 /// Prompt sizes in bytes (of the user message).

@@ -11,11 +11,9 @@
 
 #![no_main]
 
+use gateway_engine::detect::injection::{self, EXTRA_SIGNAL_BONUS, MAX_EXTRA_SIGNALS};
+use gateway_engine::detect::scan_text;
 use libfuzzer_sys::fuzz_target;
-use llm_policy_gateway::engine::detect::injection::{
-    self, EXTRA_SIGNAL_BONUS, MAX_EXTRA_SIGNALS,
-};
-use llm_policy_gateway::engine::detect::scan_text;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -25,10 +23,21 @@ fuzz_target!(|data: &[u8]| {
     let names = found.family_names();
 
     assert!(score <= 100, "score {score} for {text:?}");
-    assert_eq!(score == 0, families.is_empty(), "{text:?}: score {score}, {names:?}");
+    assert_eq!(
+        score == 0,
+        families.is_empty(),
+        "{text:?}: score {score}, {names:?}"
+    );
     assert_eq!(found.is_empty(), families.is_empty(), "{text:?}");
-    assert_eq!(found.signal_names().is_empty(), families.is_empty(), "{text:?}");
-    assert!(names.windows(2).all(|w| w[0] < w[1]), "families not sorted: {names:?}");
+    assert_eq!(
+        found.signal_names().is_empty(),
+        families.is_empty(),
+        "{text:?}"
+    );
+    assert!(
+        names.windows(2).all(|w| w[0] < w[1]),
+        "families not sorted: {names:?}"
+    );
     assert_eq!(
         names,
         families.iter().map(|f| f.name()).collect::<Vec<_>>(),
@@ -49,7 +58,11 @@ fuzz_target!(|data: &[u8]| {
     );
 
     let detections = scan_text(&text);
-    assert_eq!(u32::from(detections.injection_score), score, "scan_text disagrees");
+    assert_eq!(
+        u32::from(detections.injection_score),
+        score,
+        "scan_text disagrees"
+    );
     assert_eq!(detections.injection_families, names, "scan_text disagrees");
     let mut merged = found;
     merged.merge(&found);

@@ -1,7 +1,7 @@
 //! `LlmCall::parse` on arbitrary bytes, for every endpoint. Whatever parses must survive
 //! everything the gateway does with a call, consistently:
 //!
-//! * `visit_text`, `scan_call`: findings point into the visited texts (index in range,
+//! * `visit_text`, `LlmCall::scan`: findings point into the visited texts (index in range,
 //!   span in bounds, on character boundaries), sorted by (text, start) and
 //!   non-overlapping within a text; the call's injection score is at least each prose
 //!   text's and its families are the union of theirs; `redact` of each text succeeds;
@@ -20,12 +20,10 @@
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
 
-use llm_policy_gateway::engine::detect::{
-    find_kinds, injection, redact, redact_kinds, scan_call, Finding, Kind, KindSet,
-};
-use llm_policy_gateway::engine::tokens;
-use llm_policy_gateway::engine::wire::Slot;
-use llm_policy_gateway::engine::{Endpoint, LlmCall};
+use gateway_engine::detect::{find_kinds, injection, redact, redact_kinds, Finding, Kind, KindSet};
+use gateway_engine::tokens;
+use gateway_engine::wire::Slot;
+use gateway_engine::{Endpoint, LlmCall};
 
 const UPSTREAM_MODEL: &str = "upstream-model-2025";
 
@@ -71,7 +69,9 @@ fn check_findings(texts: &[String], findings: &[Finding]) {
 fuzz_target!(|data: &[u8]| {
     let cap = data.iter().map(|&b| u64::from(b)).sum::<u64>() % 4096;
     // Some kinds to redact: every kind when the input's bytes say so, else a subset.
-    let mask = data.iter().fold(0u32, |h, &b| h.rotate_left(5) ^ u32::from(b));
+    let mask = data
+        .iter()
+        .fold(0u32, |h, &b| h.rotate_left(5) ^ u32::from(b));
     let kinds = KindSet::of(
         Kind::ALL
             .into_iter()
@@ -79,7 +79,11 @@ fuzz_target!(|data: &[u8]| {
             .filter(|(i, _)| mask & 0x8000 != 0 || (mask >> i) & 1 == 1)
             .map(|(_, k)| k),
     );
-    for endpoint in [Endpoint::ChatCompletions, Endpoint::Embeddings, Endpoint::Messages] {
+    for endpoint in [
+        Endpoint::ChatCompletions,
+        Endpoint::Embeddings,
+        Endpoint::Messages,
+    ] {
         let Ok(mut call) = LlmCall::parse(endpoint, data) else {
             continue;
         };
@@ -88,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
 
         // Texts and detections.
         let seen = texts(&call);
-        let detections = scan_call(&call);
+        let detections = call.scan();
         check_findings(&seen, &detections.pii);
         check_findings(&seen, &detections.secrets);
         assert!(detections.injection_score <= 100);
@@ -106,7 +110,10 @@ fuzz_target!(|data: &[u8]| {
         }
         families.sort_unstable();
         families.dedup();
-        assert_eq!(detections.injection_families, families, "families are not the union");
+        assert_eq!(
+            detections.injection_families, families,
+            "families are not the union"
+        );
         for (i, text) in seen.iter().enumerate() {
             let _ = redact(text, &detections.findings_in(i));
             let _ = detections.redact(i, text);
@@ -121,9 +128,15 @@ fuzz_target!(|data: &[u8]| {
                 call.message_count
                     .saturating_mul(tokens::PER_MESSAGE_OVERHEAD),
             );
-        assert!(estimated >= floor, "estimate {estimated} below texts + overhead {floor}");
+        assert!(
+            estimated >= floor,
+            "estimate {estimated} below texts + overhead {floor}"
+        );
         let (_, largest) = call.input_token_estimates();
-        assert!(largest <= estimated, "largest input {largest} > total {estimated}");
+        assert!(
+            largest <= estimated,
+            "largest input {largest} > total {estimated}"
+        );
 
         // Output cap.
         let asked = call.max_output_tokens;
@@ -134,7 +147,10 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(call.max_output_tokens, asked);
             }
             _ => {
-                assert!(call.max_output_tokens.is_some_and(|m| m <= cap), "cap not applied");
+                assert!(
+                    call.max_output_tokens.is_some_and(|m| m <= cap),
+                    "cap not applied"
+                );
                 assert_eq!(changed, asked != call.max_output_tokens);
             }
         }
@@ -148,7 +164,11 @@ fuzz_target!(|data: &[u8]| {
             .map(|(slot, text)| {
                 let kinds = slot.detectable(kinds);
                 for f in find_kinds(text, kinds) {
-                    assert!(kinds.contains(f.kind), "{f:?} not among {:?}", kinds.names());
+                    assert!(
+                        kinds.contains(f.kind),
+                        "{f:?} not among {:?}",
+                        kinds.names()
+                    );
                     *want_counts.entry(f.kind.name()).or_insert(0) += 1;
                 }
                 redact_kinds(text, kinds).map_or_else(|| text.clone(), |(r, _)| r)

@@ -14,8 +14,8 @@
 
 #![no_main]
 
+use gateway_engine::detect::normalize::{is_invisible, normalize};
 use libfuzzer_sys::fuzz_target;
-use llm_policy_gateway::engine::detect::normalize::{is_invisible, normalize};
 
 /// The characters the output can never hold: every `is_invisible` character except the
 /// combining diacritical marks (which lowercasing may create), and the Unicode tags that
@@ -30,10 +30,19 @@ fuzz_target!(|data: &[u8]| {
     let out = normalize(&text);
 
     for c in out.chars() {
-        assert!(!never_in_output(c), "{c:?} survived normalize({text:?}) = {out:?}");
-        assert!(!c.is_ascii_uppercase(), "{c:?} in normalize({text:?}) = {out:?}");
+        assert!(
+            !never_in_output(c),
+            "{c:?} survived normalize({text:?}) = {out:?}"
+        );
+        assert!(
+            !c.is_ascii_uppercase(),
+            "{c:?} in normalize({text:?}) = {out:?}"
+        );
         if c.is_whitespace() {
-            assert!(c == ' ' || c == '\n', "{c:?} in normalize({text:?}) = {out:?}");
+            assert!(
+                c == ' ' || c == '\n',
+                "{c:?} in normalize({text:?}) = {out:?}"
+            );
         }
     }
     assert!(

@@ -7,14 +7,18 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use gateway_engine::detect::{pii, scan_text};
 use libfuzzer_sys::fuzz_target;
-use llm_policy_gateway::engine::detect::{pii, scan_text};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let findings = pii::find(&text);
     common::check_findings(&text, &findings, false);
     assert_eq!(pii::find(&text), findings, "not deterministic");
-    assert_eq!(scan_text(&text).pii, findings, "scan_text disagrees with pii::find");
+    assert_eq!(
+        scan_text(&text).pii,
+        findings,
+        "scan_text disagrees with pii::find"
+    );
     common::redact_arbitrary_spans(&text, data, &findings);
 });

@@ -7,8 +7,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use gateway_engine::detect::{scan_text, secrets};
 use libfuzzer_sys::fuzz_target;
-use llm_policy_gateway::engine::detect::{scan_text, secrets};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -22,11 +22,11 @@
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 
-use llm_policy_gateway::engine::catalog::Provider;
-use llm_policy_gateway::engine::detect::{find_kinds, redact, KindSet};
-use llm_policy_gateway::engine::guard::sse::{Event, Framer};
-use llm_policy_gateway::engine::guard::stream::StreamGuard;
-use llm_policy_gateway::engine::guard::OutputGuard;
+use gateway_engine::detect::{find_kinds, redact, KindSet};
+use gateway_engine::guard::sse::{Event, Framer};
+use gateway_engine::guard::stream::StreamGuard;
+use gateway_engine::guard::OutputGuard;
+use gateway_policy::catalog::Provider;
 
 /// What the bytes 0xF0–0xFF stand for in the text: whitespace of two and three bytes,
 /// CJK, an emoji and a joiner, a Latin letter with an accent, a byte-order mark.

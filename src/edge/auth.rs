@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use worker::{Headers, KvStore};
 
-use crate::engine::keys;
-use crate::engine::Principal;
+use gateway_engine::caller_key;
+use gateway_policy::Principal;
 
 use super::reply::{ErrorKind, Failure};
 
@@ -73,7 +73,7 @@ pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Principal, 
             "no api key: send `Authorization: Bearer <key>` or `x-api-key: <key>`",
         )
     })?;
-    let kv_key = keys::kv_key(&key);
+    let kv_key = caller_key::kv_key(&key);
     let now_ms = js_sys::Date::now();
     if let Some(principal) = cached(&kv_key, now_ms) {
         return Ok(principal);

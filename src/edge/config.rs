@@ -7,8 +7,8 @@ use std::cell::OnceCell;
 
 use worker::Env;
 
-use crate::engine::catalog::Provider;
-use crate::engine::signed::DEFAULT_MAX_BUNDLE_BYTES;
+use gateway_policy::catalog::Provider;
+use gateway_policy::signed::DEFAULT_MAX_BUNDLE_BYTES;
 
 pub const KV_BINDING: &str = "POLICY_KV";
 

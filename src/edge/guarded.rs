@@ -15,10 +15,10 @@ use futures_util::stream::{self, StreamExt};
 use futures_util::{pin_mut, Future};
 use worker::{ByteStream, Delay, Response, ResponseBuilder};
 
-use crate::engine::catalog::Provider;
-use crate::engine::guard::body::{self, Checked};
-use crate::engine::guard::stream::StreamGuard;
-use crate::engine::guard::{blocked_message, error_event, OutputGuard, BLOCKED_CODE};
+use gateway_engine::guard::body::{self, Checked};
+use gateway_engine::guard::stream::StreamGuard;
+use gateway_engine::guard::{blocked_message, error_event, OutputGuard, BLOCKED_CODE};
+use gateway_policy::catalog::Provider;
 
 use super::log::{self, DecisionLog};
 use super::reply::{ErrorKind, Failure};

@@ -3,11 +3,12 @@
 
 use serde::Serialize;
 
-use crate::engine::decision::Assessment;
-use crate::engine::detect::KindCounts;
-use crate::engine::guard::GuardReport;
-use crate::engine::obligations::Obligation;
-use crate::engine::{Decision, Endpoint, Principal};
+use gateway_engine::decision::Assessment;
+use gateway_engine::detect::KindCounts;
+use gateway_engine::guard::GuardReport;
+use gateway_engine::{Decision, Endpoint};
+use gateway_policy::obligations::Obligation;
+use gateway_policy::Principal;
 
 use super::reply::Failure;
 

@@ -13,8 +13,8 @@ mod upstream;
 
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
-use crate::engine::catalog::Provider;
-use crate::engine::Endpoint;
+use gateway_engine::Endpoint;
+use gateway_policy::catalog::Provider;
 use reply::{ErrorKind, Failure};
 
 #[event(start)]

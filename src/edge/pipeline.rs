@@ -6,11 +6,11 @@
 
 use worker::{Context, Env, Request, Response};
 
-use crate::engine::catalog::Provider;
-use crate::engine::decision::random_decision_id;
-use crate::engine::guard::OutputGuard;
-use crate::engine::obligations::Obligation;
-use crate::engine::{CallError, Endpoint, LlmCall, RequestFacts, RouteError};
+use gateway_engine::decision::random_decision_id;
+use gateway_engine::guard::OutputGuard;
+use gateway_engine::{CallError, Decide, Endpoint, LlmCall, RequestFacts, RouteError};
+use gateway_policy::catalog::Provider;
+use gateway_policy::obligations::Obligation;
 
 use super::config::{Config, Upstream, KV_BINDING};
 use super::log::{self, DecisionLog};

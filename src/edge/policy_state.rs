@@ -16,8 +16,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use worker::{Context, Env, KvStore};
 
-use crate::engine::signed::{kv_keys, SignedBundle, Trust, TrustedKeys, VerifiedBundle};
-use crate::engine::{embedded, PolicyBundle};
+use crate::embedded;
+use gateway_policy::signed::{kv_keys, SignedBundle, Trust, TrustedKeys, VerifiedBundle};
+use gateway_policy::PolicyBundle;
 
 use super::config::{Config, KV_BINDING};
 

@@ -4,9 +4,9 @@
 use serde_json::Value;
 use worker::{Headers, Response, ResponseBuilder};
 
-use crate::engine::catalog::Provider;
-use crate::engine::guard::provider_error;
-use crate::engine::Decision;
+use gateway_engine::guard::provider_error;
+use gateway_engine::Decision;
+use gateway_policy::catalog::Provider;
 
 pub const DECISION_HEADER: &str = "x-policy-decision";
 pub const DECISION_ID_HEADER: &str = "x-policy-decision-id";

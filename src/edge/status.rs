@@ -5,7 +5,7 @@
 use serde_json::json;
 use worker::{Context, Env, Request, Response};
 
-use crate::engine::catalog::Provider;
+use gateway_policy::catalog::Provider;
 
 use super::config::{Config, KV_BINDING};
 use super::reply::{json_response, ErrorKind, Failure};

@@ -16,8 +16,8 @@ use worker::{
     ResponseBuilder,
 };
 
-use crate::engine::catalog::Provider;
-use crate::engine::{Endpoint, LlmCall};
+use gateway_engine::{Endpoint, LlmCall};
+use gateway_policy::catalog::Provider;
 
 use super::config::Upstream;
 use super::reply::{ErrorKind, Failure};

@@ -22,7 +22,8 @@ mod generate;
 mod workload;
 
 use cedar_policy::Authorizer;
-use llm_policy_gateway::engine::{PolicyBundle, Principal, RequestFacts};
+use gateway_engine::RequestFacts;
+use gateway_policy::{PolicyBundle, Principal};
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
 

@@ -1,6 +1,6 @@
 //! Invariants shared by the `pii` and `secrets` targets.
 
-use llm_policy_gateway::engine::detect::{redact, Finding};
+use gateway_engine::detect::{redact, Finding};
 
 /// Checks the documented shape of one detector's findings on `text`: every span is
 /// non-empty, inside the text and on character boundaries; the findings are sorted by
@@ -10,9 +10,17 @@ pub fn check_findings(text: &str, findings: &[Finding], secrets: bool) {
     let mut previous_end = 0usize;
     for f in findings {
         assert_eq!(f.text, 0, "{f:?}: a single-text scan reports text 0");
-        assert_eq!(f.kind.is_secret(), secrets, "{f:?}: wrong detector for the kind");
+        assert_eq!(
+            f.kind.is_secret(),
+            secrets,
+            "{f:?}: wrong detector for the kind"
+        );
         assert!(f.start < f.end, "{f:?}: empty or reversed span");
-        assert!(f.end <= text.len(), "{f:?}: span past the end ({})", text.len());
+        assert!(
+            f.end <= text.len(),
+            "{f:?}: span past the end ({})",
+            text.len()
+        );
         assert!(
             text.is_char_boundary(f.start) && text.is_char_boundary(f.end),
             "{f:?}: span not on character boundaries"
@@ -40,10 +48,18 @@ pub fn check_redact(text: &str, findings: &[Finding]) {
         cursor = f.end;
     }
     expected.push_str(&text[cursor..]);
-    assert_eq!(redact(text, findings), expected, "redact({text:?}, {findings:?})");
+    assert_eq!(
+        redact(text, findings),
+        expected,
+        "redact({text:?}, {findings:?})"
+    );
     let mut reversed = findings.to_vec();
     reversed.reverse();
-    assert_eq!(redact(text, &reversed), expected, "redact depends on the order");
+    assert_eq!(
+        redact(text, &reversed),
+        expected,
+        "redact depends on the order"
+    );
 }
 
 /// `redact` promises that any `Finding` is safe to pass (spans are clamped and widened to
@@ -78,7 +94,10 @@ pub fn redact_arbitrary_spans(text: &str, seed: &[u8], kind_from: &[Finding]) {
         widened.iter().map(|w| w.1).max(),
     ) {
         (Some(first), Some(last)) => {
-            assert!(out.starts_with(&text[..first]), "text before the spans changed");
+            assert!(
+                out.starts_with(&text[..first]),
+                "text before the spans changed"
+            );
             assert!(out.ends_with(&text[last..]), "text after the spans changed");
             assert!(out.contains("[REDACTED:"), "no placeholder");
         }
@@ -104,7 +123,7 @@ fn ceil_boundary(text: &str, at: usize) -> usize {
 
 /// Some finding to use as a template when the detector found nothing.
 fn default_finding() -> Option<Finding> {
-    llm_policy_gateway::engine::detect::pii::find("mail me at someone@example.com")
+    gateway_engine::detect::pii::find("mail me at someone@example.com")
         .first()
         .copied()
 }
