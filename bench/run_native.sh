@@ -32,12 +32,6 @@ started=$SECONDS
 # profile, and the two overwrite each other's lib under one file name (different LTO
 # settings, same hash), which rebuilds everything each time and can break the link.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench-native}"
-# `cargo bench` also builds the `policy` bin, with release's panic = "abort", while the
-# bench needs the lib built with unwind: two builds of the lib under one file name (a
-# cdylib crate has no hash in its file name, cargo#6313) race and break the bin's link.
-# Unwind for the whole bench profile builds it once (cargo warns that `panic` is ignored
-# for the bench profile; it still applies to the bin).
-export CARGO_PROFILE_BENCH_PANIC=unwind
 if [ "$quick" = 1 ]; then
   export BENCH_QUICK=1
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: lints, the engine's native tests, the engine's tests on wasm32 under
-# node (wasm-pack), then the built worker end to end in miniflare with real KV.
+# Runs every test: lints, every crate's native tests, the engine's and the embedded
+# policies' tests on wasm32 under node (wasm-pack), then the built worker end to end in
+# miniflare with real KV.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$root"
@@ -13,11 +14,12 @@ cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 
-say "engine tests, native"
+say "tests, native (every default workspace member)"
 cargo test
 
-say "engine tests, wasm32 under node"
-wasm-pack test --node
+say "engine and policy tests, wasm32 under node"
+# The CLI is native only; the other crates' tests run on wasm32 as the worker does.
+wasm-pack test --node -- -p llm-policy-gateway -p gateway-policy -p gateway-engine
 
 say "worker build (release wasm, trusting the test signing key)"
 POLICY_TRUSTED_KEYS_FILE="$root/tests/fixtures/signing/trusted_keys.json" bash scripts/build-worker.sh

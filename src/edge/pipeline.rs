@@ -10,7 +10,6 @@ use gateway_engine::decision::random_decision_id;
 use gateway_engine::guard::OutputGuard;
 use gateway_engine::{CallError, Decide, Endpoint, LlmCall, RequestFacts, RouteError};
 use gateway_policy::catalog::Provider;
-use gateway_policy::obligations::Obligation;
 
 use super::config::{Config, Upstream, KV_BINDING};
 use super::log::{self, DecisionLog};
@@ -96,16 +95,7 @@ async fn life(
 
     // Apply what the deciding permits require, then forward with the provider key only
     // the gateway holds, and relay the answer.
-    for obligation in &decision.obligations {
-        match *obligation {
-            Obligation::CapOutputTokens { max } => {
-                call.cap_output_tokens(max);
-            }
-            Obligation::RedactInput { kinds } => log.input_redacted(call.redact(kinds)),
-            // Applied to the answer, below.
-            Obligation::RedactOutput { .. } | Obligation::BlockOutput { .. } => {}
-        }
-    }
+    log.input_redacted(call.apply_obligations(&decision.obligations));
     let provider = route.model.provider;
     let upstream_config = Upstream::of_isolate(env, provider).ok_or_else(|| {
         internal(format!(

@@ -16,6 +16,7 @@ use crate::detect::{self, Kind, KindCounts, KindSet};
 use crate::tokens;
 use crate::wire::{self, Media, Slot};
 use gateway_policy::catalog::Provider;
+use gateway_policy::obligations::Obligation;
 
 /// The API endpoints the gateway serves; each maps to one Cedar action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -447,6 +448,28 @@ impl LlmCall {
                 visit(slot, text)
             }
         });
+    }
+
+    /// Applies what the deciding permits require of the request itself (output caps, input
+    /// redaction), and counts the findings it redacted. The answer's obligations are the
+    /// output guard's.
+    pub fn apply_obligations(&mut self, obligations: &[Obligation]) -> KindCounts {
+        let mut redacted = KindCounts::new();
+        for obligation in obligations {
+            match *obligation {
+                Obligation::CapOutputTokens { max } => {
+                    self.cap_output_tokens(max);
+                }
+                Obligation::RedactInput { kinds } => {
+                    for (kind, count) in self.redact(kinds) {
+                        let total = redacted.entry(kind).or_insert(0);
+                        *total = total.saturating_add(count);
+                    }
+                }
+                Obligation::RedactOutput { .. } | Obligation::BlockOutput { .. } => {}
+            }
+        }
+        redacted
     }
 
     /// Replaces every finding of `kinds` in every text the caller sent with a typed
