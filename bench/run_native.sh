@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Native decision cost (issue 5, items 1 and 4): builds and runs the criterion bench
+# Native decision cost and policy-set memory: builds and runs the criterion bench
 # benches/decision.rs, which generates the 10/100/1000-policy sets, checks the benchmark
 # request is allowed by each, runs criterion, then a per-call percentile pass, and writes
 # target/bench-results/native.json (schema at the top of benches/decision.rs and in

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Decision cost inside wasm (issue 5, items 2 and 4): builds bench/wasm-engine (the
+# Decision cost and policy-set memory inside wasm: builds bench/wasm-engine (the
 # gateway's engine as a wasm-bindgen module) with wasm-pack --release --target nodejs
 # into target/wasm-bench/pkg, then runs bench/wasm_decide.mjs under node, which compares
 # it with @cedar-policy/cedar-wasm on the same policies and request and writes

@@ -1,5 +1,4 @@
-// Decision cost inside wasm (issue 5, item 2) and the memory a loaded policy set takes
-// (item 4), under node.
+// Decision cost inside wasm and the memory a loaded policy set takes, under node.
 //
 // Ours: the gateway's engine compiled to wasm32 (bench/wasm-engine, built by
 // bench/run_wasm.sh with wasm-pack --target nodejs), loading each generated policy set

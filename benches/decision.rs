@@ -1,5 +1,4 @@
-//! What one decision costs natively (issue 5, item 1), and the memory a large policy set
-//! takes (item 4).
+//! What one decision costs natively, and the memory a large policy set takes.
 //!
 //! * `full_decision/<n>_policies/<prompt bytes>`: the full pipeline from the request's JSON
 //!   bytes to a `Decision` (parse and normalise, route, detectors, Cedar request,

@@ -7,15 +7,16 @@
 //! ```
 //!
 //! * Detectors: every text of `tests/corpus/detectors.jsonl` goes through
-//!   `engine::detect::scan_text`. Injection is counted at the thresholds the governance
-//!   policies use (`policies/governance.cedar`: 60 for untrusted callers, 90 for everyone)
-//!   and at the documented "suspicious" threshold 45 (the one `tests/detectors.rs`
-//!   checks). PII and secrets are counted per kind, at the text level: a text labelled
-//!   with a kind is a positive for that kind, and the detector hits when it reports that
-//!   kind anywhere in the text (the policies see kinds, not spans).
+//!   `gateway_engine::detect::scan_text`. Injection is counted at the thresholds the
+//!   governance policies use (`policies/governance.cedar`: 60 for untrusted callers, 90 for
+//!   everyone) and at the documented "suspicious" threshold 45 (the one
+//!   `crates/engine/tests/engine/detectors.rs` checks). PII and secrets are counted per
+//!   kind, at the text level: a text labelled with a kind is a positive for that kind, and
+//!   the detector hits when it reports that kind anywhere in the text (the policies see
+//!   kinds, not spans).
 //! * Tokens: every text of `tests/corpus/tokens.jsonl` goes through
-//!   `engine::tokens::estimate` (what `LlmCall::estimated_input_tokens` adds up per text)
-//!   and through tiktoken's `o200k_base` (GPT-4o, GPT-4.1, o-series) and `cl100k_base`
+//!   `gateway_engine::tokens::estimate` (what `LlmCall::estimated_input_tokens` adds up per
+//!   text) and through tiktoken's `o200k_base` (GPT-4o, GPT-4.1, o-series) and `cl100k_base`
 //!   (GPT-4, GPT-3.5) without special tokens.
 
 #![allow(

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite, one command (issue 5):
+# The benchmark suite, one command:
 #
 #   scripts/bench.sh            full mode: the figures in BENCHMARKS.md (≈ 5 min on 2 cores)
 #   scripts/bench.sh --quick    CI smoke: one short round of everything (≈ 1 min); writes

@@ -1,9 +1,9 @@
-//! Realistic synthetic policy sets of a given size, for the benchmarks (issue 5).
+//! Realistic synthetic policy sets of a given size, for the benchmarks.
 //!
 //! Included by path (`#[path = ".../bench/policy_sets/generate.rs"]`) from the criterion
 //! bench (`benches/decision.rs`) and the wasm bench crate (`bench/wasm-engine`), so both
-//! measure exactly the same policies. It depends only on the gateway crate (imported as
-//! `llm_policy_gateway`) and `cedar_policy`.
+//! measure exactly the same policies. It depends only on the worker crate
+//! (`llm_policy_gateway`, for the embedded policies), `gateway_policy` and `cedar_policy`.
 //!
 //! What a set of `n` policies holds, all valid in strict mode against the project's real
 //! schema (`policies/schema.cedarschema`), using the real catalog (`policies/models.json`),

@@ -1,4 +1,4 @@
-//! The benchmark request and the ways the benchmarks evaluate it (issue 5), shared by the
+//! The benchmark request and the ways the benchmarks evaluate it, shared by the
 //! criterion bench (`benches/decision.rs`) and the wasm bench crate (`bench/wasm-engine`),
 //! which include this file by path next to `generate.rs`.
 //!

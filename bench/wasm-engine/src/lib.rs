@@ -1,4 +1,4 @@
-//! The gateway's engine compiled to wasm32 for the node benchmark (issue 5, item 2):
+//! The gateway's engine compiled to wasm32 for the node benchmark:
 //! a stateful decider that loads a policy bundle once (strict validation, the engine's
 //! normal loader) and then decides request bodies, exactly as the worker does after
 //! authentication. `bench/wasm_decide.mjs` drives it and compares it with
