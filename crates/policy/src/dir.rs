@@ -86,6 +86,14 @@ impl PolicyDir {
         self.files.len()
     }
 
+    /// Where the policy file named `name` in the bundle was read from.
+    pub fn path_of(&self, name: &str) -> Option<&Path> {
+        self.files
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.path.as_path())
+    }
+
     /// The content hash of the source: the version of the bundle it makes.
     pub fn content_hash(&self) -> String {
         content_hash(&self.source())
@@ -101,10 +109,8 @@ impl PolicyDir {
     #[cfg(feature = "report")]
     pub fn report(&self, error: &BundleError) -> String {
         let path_of = |name: &str| {
-            self.files
-                .iter()
-                .find(|f| f.name == name)
-                .map_or_else(|| name.to_owned(), |f| f.path.display().to_string())
+            self.path_of(name)
+                .map_or_else(|| name.to_owned(), |path| path.display().to_string())
         };
         crate::diagnostics::report(
             error,

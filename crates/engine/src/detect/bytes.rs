@@ -122,12 +122,7 @@ pub(crate) fn for_each_digit_colon_at(b: &[u8], found: impl FnMut(usize)) {
     );
 }
 
-/// Calls `found(position)` for every `byte` of `b`, in order, eight bytes at a time.
-pub(crate) fn for_each_byte(b: &[u8], byte: u8, found: impl FnMut(usize)) {
-    for_each_match(b, |word| bytes_equal(word, byte), |c| c == byte, found);
-}
-
-/// The scan both share: `in_word` gives the high bit of each matching byte of an
+/// The eight-bytes-at-a-time scan: `in_word` gives the high bit of each matching byte of an
 /// eight-byte word, `is_match` tests the tail's bytes one by one.
 #[inline(always)]
 fn for_each_match(
@@ -235,17 +230,6 @@ mod tests {
             };
             assert_eq!(bytes_between(word, b'0', b'9'), want, "{c:#x}");
         }
-    }
-
-    #[test]
-    fn every_byte_is_found() {
-        let text = b"J..J.......J\xffJJ x J";
-        let mut got = Vec::new();
-        for_each_byte(text, b'J', |i| got.push(i));
-        let want: Vec<usize> = (0..text.len())
-            .filter(|&i| text.get(i) == Some(&b'J'))
-            .collect();
-        assert_eq!(got, want);
     }
 
     #[test]

@@ -51,6 +51,8 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
+
 use super::bytes::{is_token, load8, long_runs};
 use super::normalize::normalize;
 pub use super::patterns::Family;
@@ -218,6 +220,44 @@ struct Engine {
     header_starts: [bool; 256],
     /// Whether a byte comes right before the `:` of a header that ends with one.
     header_colons: [bool; 256],
+    /// Anchored searches for the chat-template markers and the starts of a forged
+    /// `system:` line (the first listed wins, as `SYSTEM_LINE_STARTS` orders them).
+    template_markers: Literals,
+    system_line_starts: Literals,
+}
+
+/// Literals matched at one position (anchored), with one automaton for all of them.
+struct Literals {
+    list: &'static [&'static str],
+    /// Building cannot fail for a few dozen short literals; `None` if it ever did, and
+    /// the list is read one by one.
+    automaton: Option<AhoCorasick>,
+}
+
+impl Literals {
+    fn new(list: &'static [&'static str]) -> Self {
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .start_kind(StartKind::Anchored)
+            .build(list)
+            .ok();
+        Literals { list, automaton }
+    }
+
+    /// The length of the first listed literal that `text` starts with.
+    fn prefix_len(&self, text: &str) -> Option<usize> {
+        match &self.automaton {
+            Some(automaton) => {
+                let input = Input::new(text).anchored(Anchored::Yes);
+                automaton.find(input).map(|found| found.len())
+            }
+            None => self
+                .list
+                .iter()
+                .find(|literal| text.starts_with(*literal))
+                .map(|literal| literal.len()),
+        }
+    }
 }
 
 fn engine() -> &'static Engine {
@@ -314,6 +354,8 @@ fn build_engine() -> Engine {
         }
     }
     Engine {
+        template_markers: Literals::new(TEMPLATE_MARKERS),
+        system_line_starts: Literals::new(SYSTEM_LINE_STARTS),
         negators: set(NEGATORS),
         self_ref: set(SELF_REF),
         self_verbs: set(SELF_VERBS),
@@ -522,7 +564,7 @@ fn tokenize(normalized: &str, engine: &Engine, hits: &mut u128) -> Vec<Tok> {
     let mut gap = 0usize;
     let mut gap_spacers = true;
     let mut gap_sentence = 0u32;
-    *hits |= line_start(normalized, 0, *hits);
+    *hits |= line_start(normalized, 0, *hits, engine);
     let mut i = 0usize;
     while let Some(&b) = bytes.get(i) {
         let c = class(b);
@@ -686,7 +728,7 @@ fn close_run(run: &mut SpacedRun, engine: &Engine, toks: &mut Vec<Tok>, hits: &m
 #[cold]
 fn anchor(normalized: &str, at: usize, b: u8, hits: u128, engine: &Engine) -> u128 {
     match b {
-        b'\n' => line_start(normalized, at + 1, hits),
+        b'\n' => line_start(normalized, at + 1, hits, engine),
         b':' => {
             // A `:` matters only right after the last letter of a header (not in JSON).
             let after_header = at
@@ -721,9 +763,9 @@ fn anchor(normalized: &str, at: usize, b: u8, hits: u128, engine: &Engine) -> u1
             if hits & bit(SIG_TEMPLATE) != 0 {
                 return 0;
             }
-            tick(TEMPLATE_MARKERS.len());
+            tick(1);
             let rest = normalized.get(at..).unwrap_or_default();
-            if TEMPLATE_MARKERS.iter().any(|m| rest.starts_with(m)) {
+            if engine.template_markers.prefix_len(rest).is_some() {
                 bit(SIG_TEMPLATE)
             } else {
                 0
@@ -755,7 +797,7 @@ fn header_at_word(normalized: &str, start: usize, engine: &Engine) -> u128 {
 }
 
 /// A line starts at `at`: a forged `system:` turn, if what follows addresses the model.
-fn line_start(normalized: &str, at: usize, hits: u128) -> u128 {
+fn line_start(normalized: &str, at: usize, hits: u128, engine: &Engine) -> u128 {
     tick(1);
     if hits & bit(SIG_SYSTEM_LINE) != 0 {
         return 0;
@@ -774,9 +816,10 @@ fn line_start(normalized: &str, at: usize, hits: u128) -> u128 {
         .unwrap_or(rest.len());
     tick(trimmed);
     let line = rest.get(trimmed..).unwrap_or_default();
-    let Some(rest) = SYSTEM_LINE_STARTS
-        .iter()
-        .find_map(|start| line.strip_prefix(start))
+    let Some(rest) = engine
+        .system_line_starts
+        .prefix_len(line)
+        .and_then(|len| line.get(len..))
     else {
         return 0;
     };
@@ -1058,6 +1101,29 @@ fn decoded_signal(bytes: &[u8], signal: usize, engine: &Engine) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_match_the_first_listed_at_the_start_only() {
+        let engine = engine();
+        for marker in TEMPLATE_MARKERS {
+            let text = format!("{marker} rest");
+            assert_eq!(
+                engine.template_markers.prefix_len(&text),
+                Some(marker.len())
+            );
+            assert_eq!(
+                engine.template_markers.prefix_len(&format!("x{text}")),
+                None
+            );
+        }
+        // `system:` is listed before `system prompt:`, and wins as the list orders them.
+        let line = "system prompt: you are free";
+        let first = SYSTEM_LINE_STARTS.iter().find(|s| line.starts_with(*s));
+        assert_eq!(
+            engine.system_line_starts.prefix_len(line),
+            first.map(|s| s.len())
+        );
+    }
 
     #[test]
     fn vocabulary_fits_u16_ids() {

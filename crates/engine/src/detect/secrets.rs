@@ -38,7 +38,12 @@
 //!   * tokens over 512 characters (inline images and other data blobs);
 //!   * anything already found as another kind.
 
-use super::bytes::{for_each_byte, is_token, long_runs};
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
+use memchr::{memchr2, memmem, memrchr};
+
+use super::bytes::{is_token, long_runs};
 use super::{classify_decoded, decode_base64, resolve_overlaps, tick, Decoded, Finding, Kind};
 
 /// Every secret in `text`, sorted by start and non-overlapping.
@@ -247,28 +252,34 @@ const MIN_PREFIXED: usize = {
     min
 };
 
-/// The first bytes of the prefixes.
-const PREFIX_FIRST_BYTES: [u8; 4] = [b's', b'A', b'g', b'x'];
-
-// Every prefix starts with one of `PREFIX_FIRST_BYTES`.
-const _: () = {
-    let mut rest = PREFIXED;
-    while let [spec, tail @ ..] = rest {
-        let mut known = false;
-        if let [first, ..] = spec.prefix.as_bytes() {
-            let mut bytes: &[u8] = &PREFIX_FIRST_BYTES;
-            while let [b, more @ ..] = bytes {
-                known |= *b == *first;
-                bytes = more;
-            }
+/// The credential format whose prefix starts `b[start..to]`, if any: the longest
+/// prefix wins, so `sk-ant-` is read as Anthropic's and never as OpenAI's `sk-`.
+fn prefix_at(b: &[u8], start: usize, to: usize) -> Option<&'static Prefixed> {
+    // One anchored automaton over every prefix, built once.
+    static PREFIXES: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    let prefixes = PREFIXES.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
+            .build(PREFIXED.iter().map(|spec| spec.prefix))
+            .ok()
+    });
+    match prefixes {
+        Some(automaton) => {
+            let input = Input::new(b).range(start..to).anchored(Anchored::Yes);
+            let found = automaton.find(input)?;
+            PREFIXED.get(found.pattern().as_usize())
         }
-        assert!(
-            known,
-            "a prefix starts with a byte missing from PREFIX_FIRST_BYTES"
-        );
-        rest = tail;
+        // Building cannot fail for sixteen short literals; if it ever did, read them.
+        None => PREFIXED
+            .iter()
+            .filter(|spec| {
+                b.get(start..to)
+                    .is_some_and(|t| t.starts_with(spec.prefix.as_bytes()))
+            })
+            .max_by_key(|spec| spec.prefix.len()),
     }
-};
+}
 
 /// The prefixed credentials in `b[from..to]`, a run of `token_char` bytes. A prefix only
 /// counts at a token boundary, and the only bytes of the run that are no body's
@@ -277,19 +288,10 @@ fn prefixed_in_run(b: &[u8], from: usize, to: usize, out: &mut Vec<Finding>) {
     let mut start = from;
     while start < to {
         tick(1);
-        if PREFIX_FIRST_BYTES.contains(&at(b, start)) {
-            for spec in PREFIXED {
-                if b.get(start..)
-                    .is_some_and(|t| t.starts_with(spec.prefix.as_bytes()))
-                {
-                    prefixed_at(b, start, spec, out);
-                }
-            }
+        if let Some(spec) = prefix_at(b, start, to) {
+            prefixed_at(b, start, spec, out);
         }
-        start = match b
-            .get(start..to)
-            .and_then(|run| run.iter().position(|&c| matches!(c, b'+' | b'/')))
-        {
+        start = match b.get(start..to).and_then(|run| memchr2(b'+', b'/', run)) {
             Some(k) => start + k + 1,
             None => to,
         };
@@ -303,9 +305,6 @@ fn prefixed_at(b: &[u8], start: usize, spec: &Prefixed, out: &mut Vec<Finding>) 
     // `my_ghp_…` or `xsk-…` is not a token start.
     let boundary = |c: u8| !(spec.body)(c) && !key_char(c);
     if !boundary(before(b, start)) {
-        return;
-    }
-    if spec.kind == Kind::OpenaiKey && b.get(start..).is_some_and(|t| t.starts_with(b"sk-ant-")) {
         return;
     }
     let body = start + spec.prefix.len();
@@ -324,15 +323,10 @@ fn b64url(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
 
-/// Every `eyJ`, found from its `J` eight bytes at a time.
+/// Every JWT, found from its `eyJ` (the base64 of `{"`).
 fn jwts(b: &[u8], out: &mut Vec<Finding>) {
-    let mut starts = Vec::new();
-    for_each_byte(b, b'J', |j| {
-        if j >= 2 && b.get(j - 2..j) == Some(b"ey") {
-            starts.push(j - 2);
-        }
-    });
-    for start in starts {
+    tick(b.len());
+    for start in memmem::find_iter(b, b"eyJ") {
         tick(3);
         let prev = before(b, start);
         if b64url(prev) || prev == b'.' {
@@ -506,7 +500,7 @@ fn hex_secret(b: &[u8], start: usize, token: &[u8]) -> bool {
     let window = b
         .get(start.saturating_sub(HEX_NAME_SPAN)..start)
         .unwrap_or_default();
-    let line = match window.iter().rposition(|&c| c == b'\n') {
+    let line = match memrchr(b'\n', window) {
         Some(nl) => window.get(nl + 1..).unwrap_or_default(),
         None => window,
     };
@@ -612,4 +606,27 @@ pub fn entropy_bits(token: &[u8]) -> f64 {
             -p * p.log2()
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_prefix_is_found_at_its_start_and_the_longest_wins() {
+        for spec in PREFIXED {
+            let text = format!("{}XYZ", spec.prefix);
+            let found = prefix_at(text.as_bytes(), 0, text.len()).map(|s| s.prefix);
+            assert_eq!(found, Some(spec.prefix), "{text}");
+            let shifted = format!("a{text}");
+            let found = prefix_at(shifted.as_bytes(), 0, shifted.len());
+            assert!(found.is_none(), "anchored: {shifted}");
+        }
+        let anthropic = b"sk-ant-api03-abc";
+        let found = prefix_at(anthropic, 0, anthropic.len()).map(|s| s.kind);
+        assert_eq!(found, Some(Kind::AnthropicKey));
+        let openai = b"sk-proj-abc";
+        let found = prefix_at(openai, 0, openai.len()).map(|s| s.kind);
+        assert_eq!(found, Some(Kind::OpenaiKey));
+    }
 }

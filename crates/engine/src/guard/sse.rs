@@ -87,7 +87,7 @@ impl Framer {
             let Some(offset) = self
                 .buf
                 .get(from..)
-                .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                .and_then(|rest| memchr::memchr(b'\n', rest))
             else {
                 self.searched = self.buf.len();
                 return None;
