@@ -32,8 +32,8 @@ started=$SECONDS
 export CARGO_TARGET_DIR="$root/target/wasm-bench"
 pkg="$CARGO_TARGET_DIR/pkg"
 module="$pkg/gateway_wasm_bench_bg.wasm"
-inputs=(src policies build.rs Cargo.toml Cargo.lock bench/wasm-engine/src
-  bench/wasm-engine/Cargo.toml bench/wasm-engine/Cargo.lock bench/policy_sets)
+inputs=(src crates policies build.rs Cargo.toml Cargo.lock bench/wasm-engine/src
+  bench/wasm-engine/Cargo.toml bench/policy_sets)
 if [ -n "${FORCE_BUILD:-}" ] || [ ! -f "$module" ] ||
   [ -n "$(find "${inputs[@]}" -newer "$module" -print -quit)" ]; then
   build_started="$(date +%s)"

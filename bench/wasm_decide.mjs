@@ -39,6 +39,8 @@
 //   "full_decision": [ { policies, prompt_bytes, p50_us, p99_us, mean_us, min_us, n, rounds,
 //                        round_p50_us, native_p50_us, ratio_to_native } ],
 //   "floor":         [ { policies, ...same stats, native_p50_us, ratio_to_native } ],
+//   "detectors":     [ { bytes, ...same stats, native_p50_us, ratio_to_native } ] (every
+//                      detector over benchmark prose, `detect::scan_text`),
 //   "cedar_wasm_stateful":  [ { policies, ...same stats, ratio_to_our_floor, ratio_to_our_full } ],
 //   "cedar_wasm_stateless": [ { policies, ...same stats, ratio_to_our_floor, ratio_to_our_full } ],
 //   "memory": [ { engine: "ours"|"cedar-wasm", policies, wasm_memory_before_bytes,
@@ -78,6 +80,7 @@ const nativeFile = path.resolve(
 const SIZES = [10, 100, 1000];
 const PROMPTS = quick ? [4096] : [1024, 4096, 32 * 1024];
 const CEDAR_PROMPT = 4096;
+const DETECTOR_SIZES = quick ? [4096] : [1024, 32 * 1024, 256 * 1024];
 const ROUNDS = quick ? 3 : 5;
 const ROUND_MS = quick ? 150 : 500;
 // At least this many calls per round, however slow (stateless cedar-wasm at 1000 policies).
@@ -346,6 +349,8 @@ function main() {
   const floor = new Map();
   const stateful = new Map();
   const stateless = new Map();
+  const detectors = new Map();
+  const proses = DETECTOR_SIZES.map((size) => [size, new ours.Prose(size)]);
   const get = (map, key) => {
     if (!map.has(key)) map.set(key, new Samples());
     return map.get(key);
@@ -364,11 +369,15 @@ function main() {
       get(stateless, p.n).round(ROUND_MS, () =>
         cedar.isAuthorized(p.statelessCall).response?.decision === 'allow');
     }
+    for (const [size, prose] of proses) {
+      get(detectors, size).round(ROUND_MS, () => prose.scan() >= 0);
+    }
   }
 
   const native = readNative();
   const nativeFull = (n, size) =>
     native?.full_decision?.find((v) => v.policies === n && v.prompt_bytes === size)?.p50_us ?? null;
+  const nativeDetectors = (size) => native?.detectors?.find((v) => v.bytes === size)?.p50_us ?? null;
   const nativeFloor = (n) => native?.cedar_floor?.find((v) => v.policies === n)?.p50_us ?? null;
   const ratio = (a, b) => (a != null && b ? round2(a / b) : null);
 
@@ -384,6 +393,11 @@ function main() {
     const s = get(floor, p.n).summary();
     const nat = nativeFloor(p.n);
     return { policies: p.n, ...s, native_p50_us: nat, ratio_to_native: ratio(s.p50_us, nat) };
+  });
+  const detectorRows = DETECTOR_SIZES.map((size) => {
+    const s = get(detectors, size).summary();
+    const nat = nativeDetectors(size);
+    return { bytes: size, ...s, native_p50_us: nat, ratio_to_native: ratio(s.p50_us, nat) };
   });
   const ourFull4k = (n) => fullRows.find((v) => v.policies === n && v.prompt_bytes === CEDAR_PROMPT)?.p50_us;
   const ourFloor = (n) => floorRows.find((v) => v.policies === n)?.p50_us;
@@ -429,6 +443,7 @@ function main() {
     policy_sets: prepared.map((p) => p.info),
     full_decision: fullRows,
     floor: floorRows,
+    detectors: detectorRows,
     cedar_wasm_stateful: statefulRows,
     cedar_wasm_stateless: statelessRows,
     memory,
@@ -471,6 +486,9 @@ function printTable(r) {
   }
   for (const v of r.floor) {
     console.log(`ours Cedar floor       ${String(v.policies).padStart(8)}  ${'4096'.padStart(6)} ${f(v.p50_us)} ${f(v.p99_us)} ${f(v.ratio_to_native)}`);
+  }
+  for (const v of r.detectors) {
+    console.log(`ours detectors         ${'-'.padStart(8)}  ${String(v.bytes).padStart(6)} ${f(v.p50_us)} ${f(v.p99_us)} ${f(v.ratio_to_native)}`);
   }
   for (const [name, rows] of [['cedar-wasm stateful ', r.cedar_wasm_stateful], ['cedar-wasm stateless', r.cedar_wasm_stateless]]) {
     for (const v of rows) {

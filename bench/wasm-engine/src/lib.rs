@@ -73,6 +73,28 @@ pub fn chat_body(prompt_bytes: usize) -> Vec<u8> {
     workload::chat_body(prompt_bytes)
 }
 
+/// `bytes` of the benchmark prose, for timing the detectors alone.
+#[wasm_bindgen]
+pub struct Prose {
+    text: String,
+}
+
+#[wasm_bindgen]
+impl Prose {
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: usize) -> Prose {
+        Prose {
+            text: workload::prose(bytes),
+        }
+    }
+
+    /// Every detector over the text (`detect::scan_text`); the number of findings.
+    pub fn scan(&self) -> usize {
+        let found = gateway_engine::detect::scan_text(&self.text);
+        found.pii.len() + found.secrets.len() + usize::from(found.injection_score)
+    }
+}
+
 fn set_from_json(text: &str) -> Result<GeneratedSet, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let string = |key: &str| {
