@@ -47,7 +47,7 @@ mod report {
     /// Injection thresholds: the documented "suspicious" level, then the two forbids of
     /// `policies/governance.cedar`.
     const THRESHOLDS: [(u8, &str); 3] = [
-        (45, "documented \"suspicious\" level (`tests/detectors.rs`)"),
+        (45, "documented \"suspicious\" level (`crates/engine/tests/engine/detectors.rs`)"),
         (
             60,
             "`injection-blocked-for-untrusted-callers` (support team, free tier)",
@@ -498,7 +498,7 @@ mod report {
         let _ = writeln!(out, "## Token estimator\n");
         let _ = writeln!(
         out,
-        "`engine::tokens::estimate` (one pass over the bytes: words, mixed-case runs such as \
+        "`gateway_engine::tokens::estimate` (one pass over the bytes: words, mixed-case runs such as \
          base64, groups of up to three digits, punctuation and whitespace runs, and \
          characters outside ASCII by script, each at a measured cost, rounded up) is what `LlmCall::estimated_input_tokens` adds up over \
          every text of a call (plus {} tokens per message), and so what the cost caps of \

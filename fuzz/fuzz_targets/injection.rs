@@ -1,5 +1,5 @@
 //! `injection::scan` on arbitrary text, checked against the scoring rules of its module
-//! documentation (src/engine/detect/injection.rs): a matched family contributes its weight
+//! documentation (crates/engine/src/detect/injection.rs): a matched family contributes its weight
 //! plus 10 per further distinct signal (at most +20), the sum capped at 100.
 //!
 //! * the score is at most 100, and 0 exactly when nothing matched (no family, no signal);

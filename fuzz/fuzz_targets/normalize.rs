@@ -1,5 +1,5 @@
 //! `detect::normalize` on arbitrary text, checked against what its module documentation
-//! promises (src/engine/detect/normalize.rs):
+//! promises (crates/engine/src/detect/normalize.rs):
 //!
 //! * invisible characters are dropped: no zero-width, bidi control, soft hyphen, variation
 //!   selector or Unicode tag character survives, and removing them from the input first

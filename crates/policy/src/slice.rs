@@ -10,7 +10,7 @@
 //! Exact, not a heuristic: Cedar evaluates a policy as `scope && when && !unless`, and
 //! `&&` short-circuits, so a policy whose scope fails is false without evaluating its
 //! conditions. It can neither decide nor error: leaving it out changes neither the
-//! decision, nor the deciding policies, nor the errors (`tests/slicing.rs` checks this
+//! decision, nor the deciding policies, nor the errors (`tests/policies/slicing.rs` checks this
 //! against the full set on generated bundles).
 //!
 //! Slices are memoised by the policies they hold, so callers of one team share one.

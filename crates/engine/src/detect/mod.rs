@@ -26,8 +26,9 @@
 //! several messages scores as if it were one text, though a single phrase split across
 //! two texts is not matched), and the kinds found are the union over the texts.
 //!
-//! Cost: no dependency beyond `std` and `serde`, and no large table (two 256-byte class
-//! tables). Most of a text is read once or not at all:
+//! Cost: no large table (two 256-byte class tables), and of libraries only `memchr` and
+//! `aho-corasick`, which the worker carries anyway. Most of a text is read once or not
+//! at all:
 //!
 //! * [`normalize`] copies runs of ASCII (checked eight bytes at a time) and lowercases
 //!   them in place; only other characters go through the confusable fold.
@@ -36,18 +37,18 @@
 //!   can take: the tokenizer reads the normalised text once, looks each word up with
 //!   one hash, and visits only the steps of the words it knows. The few dozen literal
 //!   markers are checked where they can start (`<`, `[`, `#`, `:`, a line start), in the
-//!   same pass. A multi-pattern automaton (`aho-corasick`) would only pay off with
-//!   hundreds of literals, and would add its builders to the wasm.
+//!   same pass, each list with one anchored `aho-corasick` automaton.
 //! * Encoded text, prefixed credentials and `high_entropy` tokens need a long run of
 //!   base64 characters: such runs are found by looking at every n-th byte only (a run of
 //!   n or more covers one of them) and measuring the run around those in the alphabet.
 //! * Every PII kind needs a digit or an `@`: one pass lists them (eight bytes at a time)
-//!   and the scanners jump from one to the next. A JWT is found from the `J` of `eyJ`.
+//!   and the scanners jump from one to the next. A JWT is found from its `eyJ` (`memmem`).
 //!
 //! On English prose that is about 14 times faster than sending every character through
 //! each detector (`detectors_scan_text` in `benches/decision.rs`: some 330 MiB/s
-//! natively), with the same results; the property tests in `tests/detectors.rs` hold the
-//! skipping to the character-by-character paths.
+//! natively), with the same results; the property tests in
+//! `crates/engine/tests/engine/detectors.rs` hold the skipping to the
+//! character-by-character paths.
 //!
 //! Debug builds count units of work (bytes, words and pattern steps examined) so tests
 //! can check linear scaling without timing anything: see [`work_counter`].
