@@ -47,7 +47,10 @@ mod report {
     /// Injection thresholds: the documented "suspicious" level, then the two forbids of
     /// `policies/governance.cedar`.
     const THRESHOLDS: [(u8, &str); 3] = [
-        (45, "documented \"suspicious\" level (`crates/engine/tests/engine/detectors.rs`)"),
+        (
+            45,
+            "documented \"suspicious\" level (`crates/engine/tests/engine/detectors.rs`)",
+        ),
         (
             60,
             "`injection-blocked-for-untrusted-callers` (support team, free tier)",

@@ -15,7 +15,7 @@ output=build/index_bg.wasm
 stamp_file=build/.inputs
 keys_file="${POLICY_TRUSTED_KEYS_FILE:-policies/trusted_keys.json}"
 stamp="$(printf '%s\n' "$keys_file"; cat "$keys_file")"
-inputs=(src policies build.rs Cargo.toml Cargo.lock)
+inputs=(src crates policies build.rs Cargo.toml Cargo.lock)
 if [ -z "${FORCE_BUILD:-}" ] && [ -f "$output" ] && [ -f build/index.js ] &&
   [ "$(cat "$stamp_file" 2>/dev/null)" == "$stamp" ] &&
   [ -z "$(find "${inputs[@]}" -newer "$output" -print -quit)" ]; then

@@ -21,29 +21,31 @@ const KEY_CACHE_TTL_SECONDS: u64 = 60;
 
 /// How long an isolate trusts a key record it read from KV.
 const ISOLATE_CACHE_MS: f64 = 30_000.0;
-/// Bounds the isolate's memory: the cache starts over when it holds this many keys.
-const ISOLATE_CACHE_MAX_KEYS: usize = 4096;
+/// Bounds the isolate's memory: the cache starts over when it holds this many callers.
+const ISOLATE_CACHE_MAX_CALLERS: usize = 4096;
 
 thread_local! {
-    /// KV key (the SHA-256 of the caller's key, never the key) → principal and expiry.
-    static KNOWN_KEYS: RefCell<HashMap<String, (Principal, f64)>> = RefCell::new(HashMap::new());
+    /// KV entry name (from the SHA-256 of the caller's key, never the key) → principal and
+    /// expiry.
+    static KNOWN_CALLERS: RefCell<HashMap<String, (Principal, f64)>> =
+        RefCell::new(HashMap::new());
 }
 
-fn cached(kv_key: &str, now_ms: f64) -> Option<Principal> {
-    KNOWN_KEYS.with(|keys| {
-        let keys = keys.borrow();
-        let (principal, expires) = keys.get(kv_key)?;
+fn cached(entry: &str, now_ms: f64) -> Option<Principal> {
+    KNOWN_CALLERS.with(|callers| {
+        let callers = callers.borrow();
+        let (principal, expires) = callers.get(entry)?;
         (now_ms < *expires).then(|| principal.clone())
     })
 }
 
-fn remember(kv_key: String, principal: &Principal, now_ms: f64) {
-    KNOWN_KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        if keys.len() >= ISOLATE_CACHE_MAX_KEYS {
-            keys.clear();
+fn remember(entry: String, principal: &Principal, now_ms: f64) {
+    KNOWN_CALLERS.with(|callers| {
+        let mut callers = callers.borrow_mut();
+        if callers.len() >= ISOLATE_CACHE_MAX_CALLERS {
+            callers.clear();
         }
-        keys.insert(kv_key, (principal.clone(), now_ms + ISOLATE_CACHE_MS));
+        callers.insert(entry, (principal.clone(), now_ms + ISOLATE_CACHE_MS));
     });
 }
 
@@ -73,13 +75,13 @@ pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Principal, 
             "no api key: send `Authorization: Bearer <key>` or `x-api-key: <key>`",
         )
     })?;
-    let kv_key = caller_key::kv_key(&key);
+    let entry = caller_key::kv_entry(&key);
     let now_ms = js_sys::Date::now();
-    if let Some(principal) = cached(&kv_key, now_ms) {
+    if let Some(principal) = cached(&entry, now_ms) {
         return Ok(principal);
     }
     let record = kv
-        .get(&kv_key)
+        .get(&entry)
         .cache_ttl(KEY_CACHE_TTL_SECONDS)
         .text()
         .await
@@ -100,6 +102,6 @@ pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Principal, 
     let record = record.ok_or_else(unknown)?;
     // A malformed record is an operator error; the caller only learns the key is unusable.
     let principal = Principal::from_json(&record).map_err(|_| unknown())?;
-    remember(kv_key, &principal, now_ms);
+    remember(entry, &principal, now_ms);
     Ok(principal)
 }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use worker::{Context, Env, KvStore};
 
 use crate::embedded;
-use gateway_policy::signed::{kv_keys, SignedBundle, Trust, TrustedKeys, VerifiedBundle};
+use gateway_policy::signed::{kv_entry, SignedBundle, Trust, TrustedKeys, VerifiedBundle};
 use gateway_policy::PolicyBundle;
 
 use super::config::{Config, KV_BINDING};
@@ -151,7 +151,7 @@ enum Refusal {
 /// One check: read the pin and the bundle it selects, verify, and swap if newer.
 async fn refresh(kv: &KvStore, max_bytes: usize) -> Result<&'static str, Refusal> {
     let unreachable = |e: worker::KvError| Refusal::Unreachable(format!("kv read failed: {e}"));
-    let pin = kv.get(kv_keys::PIN).text().await.map_err(unreachable)?;
+    let pin = kv.get(kv_entry::PIN).text().await.map_err(unreachable)?;
     let pin = match pin.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(text.parse::<u64>().map_err(|_| {
@@ -176,7 +176,7 @@ async fn refresh(kv: &KvStore, max_bytes: usize) -> Result<&'static str, Refusal
         return Ok("swapped");
     }
 
-    let key = pin.map_or_else(|| kv_keys::LATEST.to_owned(), kv_keys::version);
+    let key = pin.map_or_else(|| kv_entry::LATEST.to_owned(), kv_entry::version);
     let Some(bytes) = kv.get(&key).bytes().await.map_err(unreachable)? else {
         return match pin {
             Some(version) => Err(reject_event(

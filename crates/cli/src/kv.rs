@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use gateway_policy::bundle::{version_of, Validation};
-use gateway_policy::signed::{kv_keys, Trust, TrustedKeys, VerifyError};
+use gateway_policy::signed::{kv_entry, Trust, TrustedKeys, VerifyError};
 
 use crate::args::KvArgs;
 use crate::files::{io_message, read_text};
@@ -60,8 +60,8 @@ pub fn publish(
 
     let path = utf8(bundle_path)?;
     let commands = [
-        put(kv, &kv_keys::version(signed.version), &["--path", path]),
-        put(kv, kv_keys::LATEST, &["--path", path]),
+        put(kv, &kv_entry::version(signed.version), &["--path", path]),
+        put(kv, kv_entry::LATEST, &["--path", path]),
     ];
     run_all(kv, &commands)?;
     if !kv.print {
@@ -72,8 +72,8 @@ pub fn publish(
             signature.key_id,
             kv.binding,
             kv.target.name(),
-            kv_keys::version(signed.version),
-            kv_keys::LATEST
+            kv_entry::version(signed.version),
+            kv_entry::LATEST
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -82,7 +82,7 @@ pub fn publish(
 /// Pins the worker to a version (`policy:pin` = "N"; 0 is the embedded set).
 pub fn pin(version: u64, kv: &KvArgs) -> Result<ExitCode, String> {
     let value = version.to_string();
-    run_all(kv, &[put(kv, kv_keys::PIN, &[&value])])?;
+    run_all(kv, &[put(kv, kv_entry::PIN, &[&value])])?;
     if !kv.print {
         println!(
             "pinned `{}` ({}) to version {version}",
@@ -103,7 +103,7 @@ pub fn unpin(kv: &KvArgs) -> Result<ExitCode, String> {
             "delete",
             "--binding",
             &kv.binding,
-            kv_keys::PIN,
+            kv_entry::PIN,
         ],
     );
     run_all(kv, &[command])?;

@@ -11,8 +11,8 @@ pub fn key_hash(api_key: &str) -> String {
     hex::encode(Sha256::digest(api_key.as_bytes()))
 }
 
-/// The KV key under which the key's principal record is stored.
-pub fn kv_key(api_key: &str) -> String {
+/// The name of the KV entry that holds the caller key's principal record.
+pub fn kv_entry(api_key: &str) -> String {
     format!("{KV_PREFIX}{}", key_hash(api_key))
 }
 
@@ -21,10 +21,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kv_key_is_the_prefixed_sha256_hex() {
+    fn kv_entry_is_the_prefixed_sha256_hex() {
         // sha256("abc"), from FIPS 180-2.
         assert_eq!(
-            kv_key("abc"),
+            kv_entry("abc"),
             "key:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }

@@ -148,33 +148,15 @@ pub fn random_decision_id() -> Result<String, getrandom::Error> {
     Ok(format!("dec_{}", hex::encode(bytes)))
 }
 
-/// What the engine decides under a policy bundle: implemented for [`PolicyBundle`], so a
-/// loaded bundle routes and decides calls (`use gateway_engine::Decide`).
+/// What the engine decides under a policy bundle (`use gateway_engine::Decide`): a loaded
+/// [`PolicyBundle`] routes calls and decides them.
 pub trait Decide {
+    fn policy_bundle(&self) -> &PolicyBundle;
+
     /// Finds the catalog model a call names, and checks the endpoint can reach it.
-    fn route<'b>(&'b self, call: &LlmCall) -> Result<Route<'b>, RouteError>;
-
-    /// Evaluates the policies for one routed call. Never fails: an error becomes a deny
-    /// that lists it. `now_us` is the caller's clock in microseconds.
-    fn decide(
-        &self,
-        decision_id: String,
-        principal: &Principal,
-        call: &LlmCall,
-        route: Route<'_>,
-        facts: &RequestFacts,
-        now_us: &dyn Fn() -> f64,
-    ) -> Decision;
-
-    /// The Cedar entities a call by `principal` to `model_id` is evaluated against: the
-    /// caller in its team and org, the model under its provider, and the schema's actions.
-    /// Built and checked against the schema once per caller and model, then shared.
-    fn entities_for(&self, principal: &Principal, model_id: &str) -> Result<Arc<Entities>, String>;
-}
-
-impl Decide for PolicyBundle {
     fn route<'b>(&'b self, call: &LlmCall) -> Result<Route<'b>, RouteError> {
-        let (model_id, model) = self
+        let bundle = self.policy_bundle();
+        let (model_id, model) = bundle
             .catalog()
             .models
             .get_key_value(call.model.as_str())
@@ -192,6 +174,8 @@ impl Decide for PolicyBundle {
         Ok(Route { model_id, model })
     }
 
+    /// Evaluates the policies for one routed call. Never fails: an error becomes a deny
+    /// that lists it. `now_us` is the caller's clock in microseconds.
     fn decide(
         &self,
         decision_id: String,
@@ -201,13 +185,14 @@ impl Decide for PolicyBundle {
         facts: &RequestFacts,
         now_us: &dyn Fn() -> f64,
     ) -> Decision {
+        let bundle = self.policy_bundle();
         let started = now_us();
         let assessment = Assessment::of(call, route.model);
-        let outcome = evaluate(self, principal, call, route, &assessment, facts);
+        let outcome = evaluate(bundle, principal, call, route, &assessment, facts);
         let eval_us = (now_us() - started).max(0.0) as u64;
 
         let (decision, reason, policies, errors) = match outcome {
-            Ok(outcome) => outcome.summarise(self),
+            Ok(outcome) => outcome.summarise(bundle),
             Err(error) => (
                 Verdict::Deny,
                 "the request could not be evaluated, so it is denied (fail closed)".to_owned(),
@@ -216,7 +201,7 @@ impl Decide for PolicyBundle {
             ),
         };
         let obligations = match decision {
-            Verdict::Allow => obligations_of(self, &policies),
+            Verdict::Allow => obligations_of(bundle, &policies),
             Verdict::Deny => Vec::new(),
         };
         Decision {
@@ -225,7 +210,7 @@ impl Decide for PolicyBundle {
             reason,
             policies,
             errors,
-            policy_version: self.version(),
+            policy_version: bundle.version(),
             principal: principal.user.clone(),
             action: call.endpoint.action(),
             model: route.model_id.to_owned(),
@@ -235,25 +220,35 @@ impl Decide for PolicyBundle {
         }
     }
 
+    /// The Cedar entities a call by `principal` to `model_id` is evaluated against: the
+    /// caller in its team and org, the model under its provider, and the schema's actions.
+    /// Built and checked against the schema once per caller and model, then shared.
     fn entities_for(&self, principal: &Principal, model_id: &str) -> Result<Arc<Entities>, String> {
-        self.request_entities(principal, model_id, || {
-            let model = self
+        let bundle = self.policy_bundle();
+        bundle.request_entities(principal, model_id, || {
+            let model = bundle
                 .model(model_id)
                 .ok_or_else(|| format!("model `{model_id}` is not in the catalog"))?;
-            let model_entity = self
+            let model_entity = bundle
                 .model_entity(model_id)
                 .ok_or_else(|| format!("model `{model_id}` has no entity"))?;
-            let provider_entity = self
+            let provider_entity = bundle
                 .provider_entity(model.provider)
                 .ok_or_else(|| format!("provider `{}` has no entity", model.provider.id()))?;
             Entities::from_entities(
-                principal_entities(self.types(), principal)?
+                principal_entities(bundle.types(), principal)?
                     .into_iter()
                     .chain([model_entity.clone(), provider_entity.clone()]),
-                Some(self.schema()),
+                Some(bundle.schema()),
             )
             .map_err(|e| format!("entities: {e}"))
         })
+    }
+}
+
+impl Decide for PolicyBundle {
+    fn policy_bundle(&self) -> &PolicyBundle {
+        self
     }
 }
 

@@ -331,7 +331,7 @@ fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
 }
 
 /// Where bundles live in the `POLICY_KV` namespace.
-pub mod kv_keys {
+pub mod kv_entry {
     /// The newest published bundle: what the worker swaps to when nothing is pinned.
     pub const LATEST: &str = "policy:bundle";
     /// A version an operator pinned (its number as text): the worker serves that

@@ -223,9 +223,4 @@ impl PolicyIndex {
             .get_or_try_insert(&members, cut)
             .unwrap_or_else(|_| Arc::clone(&self.all))
     }
-
-    /// How many distinct slices are memoised (for tests and diagnostics).
-    pub fn slices_kept(&self) -> usize {
-        self.slices.len()
-    }
 }

@@ -123,7 +123,7 @@ impl Injection {
         self.families().into_iter().map(Family::name).collect()
     }
 
-    /// The names of the individual signals that matched (for logs and tests).
+    /// The names of the individual signals that matched: what explains the score.
     pub fn signal_names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = signals()
             .enumerate()
@@ -408,7 +408,7 @@ fn pack_at(bytes: &[u8], start: usize, len: usize) -> u128 {
     }
 }
 
-fn key_hash(key: u128) -> usize {
+fn word_hash(key: u128) -> usize {
     let x = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (x.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 40) as usize
 }
@@ -428,7 +428,7 @@ fn hash_table(vocab: &[&str]) -> (Vec<u128>, Vec<u16>) {
         if key == 0 {
             continue;
         }
-        let mut slot = key_hash(key) & (size - 1);
+        let mut slot = word_hash(key) & (size - 1);
         while slots.get(slot).is_some_and(|&e| e != UNKNOWN) {
             slot = (slot + 1) & (size - 1);
         }
@@ -464,7 +464,7 @@ impl Engine {
     fn lookup_key(&self, key: u128) -> u16 {
         tick(8);
         let mask = self.slots.len().saturating_sub(1);
-        let mut slot = key_hash(key) & mask;
+        let mut slot = word_hash(key) & mask;
         while let Some(&id) = self.slots.get(slot) {
             if id == UNKNOWN || self.keys.get(usize::from(id)) == Some(&key) {
                 return id;
