@@ -8,12 +8,14 @@
 
 use std::collections::BTreeSet;
 
-use gateway_engine::cases::{self, CaseFile};
-use gateway_engine::decision::{RequestFacts, Verdict};
-use gateway_engine::{Decide, Endpoint, LlmCall};
-use gateway_policy::Principal;
+use crate::support::{decide_call, principal};
+use gateway_engine::cases::{self, CaseFile, CaseResult};
+use gateway_engine::decision::Verdict;
+use gateway_engine::Endpoint;
+use gateway_policy::bundle::PolicyBundle;
+use gateway_policy::Tier;
 use llm_policy_gateway::embedded;
-use serde_json::Value;
+use serde_json::{json, Value};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -142,29 +144,13 @@ fn case_files_lists_every_file_of_the_directory() {
 /// Decides an embeddings request for `input` by a pro caller in acme (no team permit).
 fn embeddings_decision(input: Value) -> (Verdict, Vec<String>) {
     let bundle = embedded::load().expect("the embedded bundle loads");
-    let principal = Principal {
-        user: "ivan".to_owned(),
-        team: "search".to_owned(),
-        org: "acme".to_owned(),
-        roles: vec!["developer".to_owned()],
-        tier: gateway_policy::Tier::Pro,
-    };
-    let body = serde_json::json!({
+    let caller = principal("ivan", "search", "acme", &["developer"], Tier::Pro);
+    let body = json!({
         "model": "text-embedding-3-small",
         "input": input,
         "encoding_format": "float",
     });
-    let call = LlmCall::parse(Endpoint::Embeddings, &serde_json::to_vec(&body).unwrap())
-        .expect("the embeddings request normalises");
-    let route = bundle.route(&call).expect("the model routes");
-    let decision = bundle.decide(
-        "dec_test".to_owned(),
-        &principal,
-        &call,
-        route,
-        &RequestFacts::default(),
-        &|| 0.0,
-    );
+    let (decision, _) = decide_call(&bundle, &caller, Endpoint::Embeddings, &body);
     assert!(decision.errors.is_empty(), "{:?}", decision.errors);
     (
         decision.decision,
@@ -224,7 +210,7 @@ fn case(value: Value) -> cases::Case {
 }
 
 fn alice_asks_for(model: &str, expect: Value) -> cases::Case {
-    case(serde_json::json!({
+    case(json!({
         "name": "alice",
         "principal": { "user": "alice", "team": "research", "org": "acme", "roles": [], "tier": "pro" },
         "endpoint": "chat_completions",
@@ -233,16 +219,19 @@ fn alice_asks_for(model: &str, expect: Value) -> cases::Case {
     }))
 }
 
+/// Runs alice's request for `model` with the expectation `expect`.
+fn run_alice(bundle: &PolicyBundle, model: &str, expect: Value) -> CaseResult {
+    cases::run_case(bundle, &alice_asks_for(model, expect))
+}
+
 #[test]
 fn the_runner_reports_what_happened_and_every_difference() {
     let bundle = embedded::load().expect("the embedded bundle loads");
 
-    let passing = cases::run_case(
+    let passing = run_alice(
         &bundle,
-        &alice_asks_for(
-            "gpt-4o",
-            serde_json::json!({ "decision": "allow", "policies": ["research-model-allowlist"] }),
-        ),
+        "gpt-4o",
+        json!({ "decision": "allow", "policies": ["research-model-allowlist"] }),
     );
     assert!(passing.passed(), "{:?}", passing.problems);
     let actual = passing.actual.expect("the case ran");
@@ -252,12 +241,10 @@ fn the_runner_reports_what_happened_and_every_difference() {
     };
     assert_eq!(decision.id, cases::CASE_DECISION_ID);
 
-    let wrong = cases::run_case(
+    let wrong = run_alice(
         &bundle,
-        &alice_asks_for(
-            "gpt-4o",
-            serde_json::json!({ "decision": "deny", "policies": ["pro-tier-output-cap"] }),
-        ),
+        "gpt-4o",
+        json!({ "decision": "deny", "policies": ["pro-tier-output-cap"] }),
     );
     assert!(!wrong.passed());
     assert_eq!(
@@ -273,24 +260,16 @@ fn the_runner_reports_what_happened_and_every_difference() {
          expected [\"pro-tier-output-cap\"]"
     );
 
-    let routed = cases::run_case(
-        &bundle,
-        &alice_asks_for(
-            "gpt-4o",
-            serde_json::json!({ "route_error": "unknown_model" }),
-        ),
-    );
+    let routed = run_alice(&bundle, "gpt-4o", json!({ "route_error": "unknown_model" }));
     assert_eq!(
         routed.problems,
         ["the call routed to `gpt-4o`, expected route error `unknown_model`"]
     );
 
-    let unknown = cases::run_case(
+    let unknown = run_alice(
         &bundle,
-        &alice_asks_for(
-            "gpt-5",
-            serde_json::json!({ "decision": "deny", "policies": [] }),
-        ),
+        "gpt-5",
+        json!({ "decision": "deny", "policies": [] }),
     );
     assert_eq!(
         unknown.actual.as_ref().map(ToString::to_string).as_deref(),
@@ -301,12 +280,10 @@ fn the_runner_reports_what_happened_and_every_difference() {
         ["unexpected route error: model `gpt-5` is not in the gateway's catalog"]
     );
 
-    let normalised = cases::run_case(
+    let normalised = run_alice(
         &bundle,
-        &alice_asks_for(
-            "gpt-4o",
-            serde_json::json!({ "call_error": "`model` is required" }),
-        ),
+        "gpt-4o",
+        json!({ "call_error": "`model` is required" }),
     );
     assert_eq!(
         normalised.problems,
@@ -315,7 +292,7 @@ fn the_runner_reports_what_happened_and_every_difference() {
 
     let mut malformed = alice_asks_for(
         "gpt-4o",
-        serde_json::json!({ "decision": "allow", "policies": ["b", "a"] }),
+        json!({ "decision": "allow", "policies": ["b", "a"] }),
     );
     let result = cases::run_case(&bundle, &malformed);
     assert_eq!(result.actual, None);
@@ -334,17 +311,17 @@ fn the_runner_reports_what_happened_and_every_difference() {
 fn a_case_file_needs_a_description_cases_and_unique_names() {
     let one = alice_asks_for(
         "gpt-4o",
-        serde_json::json!({ "decision": "allow", "policies": ["research-model-allowlist"] }),
+        json!({ "decision": "allow", "policies": ["research-model-allowlist"] }),
     );
     let file = |description: &str, count: usize| {
-        let case = serde_json::json!({
+        let case = json!({
             "name": one.name,
             "principal": one.principal,
             "endpoint": one.endpoint,
             "request": one.request,
             "expect": { "decision": "allow", "policies": ["research-model-allowlist"] },
         });
-        serde_json::json!({ "description": description, "cases": vec![case; count] }).to_string()
+        json!({ "description": description, "cases": vec![case; count] }).to_string()
     };
     assert_eq!(
         CaseFile::from_json(&file("one case", 1))

@@ -9,7 +9,9 @@
     clippy::indexing_slicing
 )]
 
+mod bundle_loading;
 mod cases;
 mod decisions;
 mod signed_bundles;
 mod slicing;
+mod support;

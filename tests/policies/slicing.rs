@@ -6,6 +6,7 @@
 //! `is`, `is … in`, action lists, provider groups) and has policies that error, on wasm32
 //! too; and on random requests against the 1,000-policy benchmark set (natively).
 
+use crate::support::principal;
 use cedar_policy::{Authorizer, Context, Decision, EntityUid, PolicySet, Request, Response};
 use gateway_engine::Decide;
 use gateway_policy::bundle::{BundleSource, CedarTypes, PolicyBundle, PolicyFile, Validation};
@@ -175,16 +176,6 @@ fn check(
     tally.all_policies += bundle.policy_count();
 }
 
-fn principal(user: &str, team: &str, org: &str, tier: Tier, roles: &[&str]) -> Principal {
-    Principal {
-        user: user.to_owned(),
-        team: team.to_owned(),
-        org: org.to_owned(),
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        tier,
-    }
-}
-
 #[test]
 fn every_scope_form_slices_exactly() {
     let bundle = bundle_of(SCOPES);
@@ -194,7 +185,7 @@ fn every_scope_form_slices_exactly() {
             for org in ["acme", "globex"] {
                 for tier in [Tier::Free, Tier::Pro] {
                     for roles in [&[][..], &["overflow"][..]] {
-                        let caller = principal(user, team, org, tier, roles);
+                        let caller = principal(user, team, org, roles, tier);
                         for action in ACTIONS {
                             for model in MODELS {
                                 for (stream, messages, tokens) in
@@ -228,7 +219,7 @@ fn slices_are_shared_between_callers_with_the_same_scope() {
     let bundle = bundle_of(SCOPES);
     let mut tally = Tally::default();
     for user in ["bob", "carol", "dave"] {
-        let caller = principal(user, "research", "acme", Tier::Pro, &[]);
+        let caller = principal(user, "research", "acme", &[], Tier::Pro);
         check(
             &bundle,
             &caller,
@@ -239,7 +230,7 @@ fn slices_are_shared_between_callers_with_the_same_scope() {
         );
     }
     let slice = |user: &str| {
-        let caller = principal(user, "research", "acme", Tier::Pro, &[]);
+        let caller = principal(user, "research", "acme", &[], Tier::Pro);
         let types = bundle.types();
         let entities = bundle.entities_for(&caller, "gpt-4o").unwrap();
         bundle.policies_for(ScopeRequest {
@@ -317,7 +308,7 @@ fn the_thousand_policy_benchmark_set_slices_exactly() {
         let roles = *rng.pick(&ROLE_SETS);
         let team = rng.pick(&teams).clone();
         let org = rng.pick(&orgs).clone();
-        let caller = principal(&format!("user{n}"), &team, &org, tier, roles);
+        let caller = principal(&format!("user{n}"), &team, &org, roles, tier);
         let mut facts = context(rng.below(2) == 0, 1 + rng.below(120) as u64, 50);
         facts["injection_score"] = json!(rng.below(100));
         facts["estimated_cost_micro_usd"] = json!(rng.below(3_000_000));

@@ -2,13 +2,14 @@
 //! scripts, Unicode spaces and dashes, zero-width and bidi characters) are found and
 //! redacted whole, with spans on the original text; plain ASCII behaves as before.
 
-use crate::support::Rng;
+use crate::support::{
+    fullwidth, kinds, matched, pieces, prose, through_window, work, Rng, OPENAI_KEY as OPENAI,
+};
 use gateway_engine::detect::{
-    self, find_kinds, find_pii, find_secrets, pii, redact, redact_kinds, scan_text, secrets,
-    Finding, KindSet,
+    find_kinds, find_pii, find_secrets, pii, redact, redact_kinds, scan_text, secrets, Finding,
+    KindSet,
 };
 use gateway_engine::guard::body::{self, Checked};
-use gateway_engine::guard::window::{Release, Window};
 use gateway_engine::guard::OutputGuard;
 use gateway_engine::{Endpoint, LlmCall};
 use gateway_policy::catalog::Provider;
@@ -18,8 +19,6 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-const OPENAI: &str = "sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAj";
 
 const ZERO_WIDTH: [char; 16] = [
     '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{2060}', '\u{2063}', '\u{FEFF}',
@@ -36,38 +35,24 @@ const ZEROS: [u32; 9] = [
     0x30, 0xFF10, 0x660, 0x6F0, 0x966, 0x9E6, 0xE50, 0x1D7CE, 0x1D7F6,
 ];
 
-/// (kind, matched original text) of every finding.
-fn matched<'t>(text: &'t str, findings: &[Finding]) -> Vec<(&'static str, &'t str)> {
-    findings
-        .iter()
-        .map(|f| (f.kind.name(), &text[f.start..f.end]))
-        .collect()
-}
-
+/// (kind, matched original text) of every PII finding, read through the confusable fold.
 fn pii_in(text: &str) -> Vec<(&'static str, &str)> {
     matched(text, &find_pii(text))
 }
 
+/// (kind, matched original text) of every secret finding, read through the fold.
 fn secrets_in(text: &str) -> Vec<(&'static str, &str)> {
     matched(text, &find_secrets(text))
 }
 
-fn kinds(findings: &[Finding]) -> Vec<&'static str> {
-    findings.iter().map(|f| f.kind.name()).collect()
+/// `text` has one PII finding, of `kind` over `found`, and redacts to `redacted`.
+fn assert_one_pii(text: &str, kind: &str, found: &str, redacted: &str) {
+    assert_eq!(pii_in(text), [(kind, found)], "{text:?}");
+    assert_eq!(redact(text, &find_pii(text)), redacted, "{text:?}");
 }
 
 fn all() -> KindSet {
     KindSet::parse("pii,secrets").unwrap()
-}
-
-/// Every printable ASCII character of `text` in its fullwidth form.
-fn fullwidth(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '!'..='~' => char::from_u32(u32::from(c) + 0xFEE0).unwrap(),
-            _ => c,
-        })
-        .collect()
 }
 
 /// Every ASCII digit of `text` as the digit of the run starting at `zero`.
@@ -102,10 +87,9 @@ fn assert_well_formed(text: &str, findings: &[Finding]) {
 fn fullwidth_card_number_is_found_and_redacted_whole() {
     let card = "４１１１ １１１１ １１１１ １１１１";
     let text = format!("My card is {card}, thanks.");
-    assert_eq!(pii_in(&text), [("credit_card", card)]);
-    assert_eq!(scan_text(&text).pii_kinds(), ["credit_card"]);
     let expected = "My card is [REDACTED:credit_card], thanks.";
-    assert_eq!(redact(&text, &find_pii(&text)), expected);
+    assert_one_pii(&text, "credit_card", card, expected);
+    assert_eq!(scan_text(&text).pii_kinds(), ["credit_card"]);
     let (redacted, found) = redact_kinds(&text, all()).unwrap();
     assert_eq!(redacted, expected);
     assert_eq!(kinds(&found), ["credit_card"]);
@@ -136,11 +120,7 @@ fn digits_of_other_scripts_are_read_as_digits() {
         "𝟺𝟷𝟷𝟷𝟷𝟷𝟷𝟷𝟷𝟷𝟷𝟷𝟷𝟷𝟷𝟷",
     ] {
         let text = format!("card {card} ok");
-        assert_eq!(pii_in(&text), [("credit_card", card)], "{card}");
-        assert_eq!(
-            redact(&text, &find_pii(&text)),
-            "card [REDACTED:credit_card] ok"
-        );
+        assert_one_pii(&text, "credit_card", card, "card [REDACTED:credit_card] ok");
     }
     let phone = "＋४४ २० ७९४६ ०९५८";
     assert_eq!(pii_in(phone), [("phone", phone)]);
@@ -153,21 +133,18 @@ fn digits_of_other_scripts_are_read_as_digits() {
 fn zero_width_characters_inside_a_match_are_covered() {
     let card = "4\u{200B}1\u{200C}1\u{200D}1 1\u{2060}111 1111\u{FEFF} 1111";
     let text = format!("pay with {card} today");
-    assert_eq!(pii_in(&text), [("credit_card", card)]);
-    assert_eq!(
-        redact(&text, &find_pii(&text)),
-        "pay with [REDACTED:credit_card] today"
+    assert_one_pii(
+        &text,
+        "credit_card",
+        card,
+        "pay with [REDACTED:credit_card] today",
     );
     let card = "4111\u{AD}1111\u{202E}1111\u{2066}1111\u{2069}";
     // The trailing bidi control is not part of the match: it is left in place.
     assert_eq!(pii_in(card), [("credit_card", &card[..card.len() - 3])]);
     let email = "zoe\u{200B}.doe@exa\u{200D}mple\u{2060}.com";
     let text = format!("write to {email}.");
-    assert_eq!(pii_in(&text), [("email", email)]);
-    assert_eq!(
-        redact(&text, &find_pii(&text)),
-        "write to [REDACTED:email]."
-    );
+    assert_one_pii(&text, "email", email, "write to [REDACTED:email].");
 }
 
 #[test]
@@ -178,11 +155,7 @@ fn unicode_spaces_and_dashes_separate_groups() {
         assert_eq!(pii_in(&text), [("credit_card", card.as_str())], "{space:?}");
         let iban = "GB82 WEST 1234 5698 7654 32".replace(' ', &space.to_string());
         let text = format!("IBAN {iban} please");
-        assert_eq!(pii_in(&text), [("iban", iban.as_str())], "{space:?}");
-        assert_eq!(
-            redact(&text, &find_pii(&text)),
-            "IBAN [REDACTED:iban] please"
-        );
+        assert_one_pii(&text, "iban", &iban, "IBAN [REDACTED:iban] please");
     }
     for dash in [
         '\u{2010}', '\u{2011}', '\u{2012}', '\u{2013}', '\u{2014}', '\u{2212}',
@@ -216,8 +189,7 @@ fn fullwidth_keys_and_emails() {
     }
     for email in ["zoe＠example.com", "ｚｏｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"] {
         let text = format!("mail {email} now");
-        assert_eq!(pii_in(&text), [("email", email)]);
-        assert_eq!(redact(&text, &find_pii(&text)), "mail [REDACTED:email] now");
+        assert_one_pii(&text, "email", email, "mail [REDACTED:email] now");
     }
 }
 
@@ -376,14 +348,8 @@ fn calls_and_answers_are_redacted_through_confusables() {
     assert_eq!(found.secret_kinds(), ["openai_key"]);
     let counts = call.redact(all());
     assert_eq!(counts.values().sum::<u32>(), 3);
-    let mut texts = Vec::new();
-    call.visit_slots(&mut |slot, t| {
-        if slot.is_prose() {
-            texts.push(t.to_owned())
-        }
-    });
     assert_eq!(
-        texts,
+        prose(&call),
         [
             "card [REDACTED:credit_card], mail [REDACTED:email]",
             "key [REDACTED:openai_key]"
@@ -435,34 +401,17 @@ fn streamed_confusables_are_redacted_like_the_whole_text() {
     let kinds = KindSet::parse("pii").unwrap();
     let (expected, found) = redact_kinds(text, kinds).unwrap();
     assert_eq!(found.len(), 3, "{expected}");
-    let chars: Vec<char> = text.chars().collect();
     for size in [1, 3, 7, 40] {
-        let mut window = Window::new(kinds, KindSet::EMPTY);
-        let mut out = String::new();
-        for piece in chars.chunks(size) {
-            let piece: String = piece.iter().collect();
-            match window.push(&piece) {
-                Release::Text(t) => out.push_str(&t),
-                Release::Blocked(kind) => panic!("{kind:?}"),
-            }
-        }
-        match window.finish() {
-            Release::Text(t) => out.push_str(&t),
-            Release::Blocked(kind) => panic!("{kind:?}"),
-        }
-        assert_eq!(out, expected, "size {size}");
+        assert_eq!(
+            through_window(&pieces(text, size), kinds, KindSet::EMPTY),
+            Ok(expected.clone()),
+            "size {size}"
+        );
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // Cost
-
-/// Work units the detectors spent on `text` (0 in release builds).
-fn work(text: &str) -> u64 {
-    let before = detect::work_counter();
-    std::hint::black_box(scan_text(text));
-    detect::work_counter() - before
-}
 
 #[test]
 fn folding_scales_linearly() {

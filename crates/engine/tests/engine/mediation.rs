@@ -3,6 +3,7 @@
 //! carries it; fields that change cost or capability are read into the call; unknown
 //! ones are refused; the output guard checks every string of every answer.
 
+use crate::support::{parse, parse_ok, OPENAI_KEY as KEY, PNG_BASE64};
 use gateway_engine::detect::KindSet;
 use gateway_engine::guard::body::{self, Checked};
 use gateway_engine::guard::stream::StreamGuard;
@@ -13,17 +14,6 @@ use gateway_policy::catalog::Provider;
 use serde_json::{json, Value};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-
-const KEY: &str = "sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAj";
-const PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-
-fn parse(endpoint: Endpoint, body: &Value) -> Result<LlmCall, CallError> {
-    LlmCall::parse(endpoint, body.to_string().as_bytes())
-}
-
-fn parse_ok(endpoint: Endpoint, body: &Value) -> LlmCall {
-    parse(endpoint, body).unwrap_or_else(|e| panic!("{body} should normalise: {e}"))
-}
 
 fn slots(value: &Value) -> Vec<(Slot, String)> {
     let mut seen = Vec::new();
@@ -39,6 +29,7 @@ fn slot_of(value: &Value, text: &str) -> Slot {
         .unwrap_or_else(|| panic!("`{text}` not visited in {value}"))
 }
 
+/// Every string the detectors read, in walk order.
 fn texts(call: &LlmCall) -> Vec<String> {
     let mut seen = Vec::new();
     call.visit_text(&mut |text| seen.push(text.to_owned()));
@@ -110,32 +101,27 @@ fn media_blobs_and_references_are_told_apart() {
         {"type":"thinking","thinking":"let me think","signature":"EqQBCgIYAhIM1gbcDa9GJwZA"},
         {"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix"}
     ]}]});
-    assert_eq!(slot_of(&body, &data_url), Slot::Binary(Media::Image));
-    assert_eq!(
-        slot_of(&body, "https://example.com/cat.png"),
-        Slot::Reference(Media::Image)
-    );
-    assert_eq!(
-        slot_of(&body, "UklGRgAAAABXQVZF"),
-        Slot::Binary(Media::Document)
-    );
-    assert_eq!(
-        slot_of(&body, "data:application/pdf;base64,JVBERi0x"),
-        Slot::Binary(Media::Document)
-    );
-    assert_eq!(slot_of(&body, PNG_BASE64), Slot::Binary(Media::Image));
-    assert_eq!(
-        slot_of(&body, "https://example.com/dog.png"),
-        Slot::Reference(Media::Image)
-    );
-    assert_eq!(
-        slot_of(&body, "https://example.com/paper.pdf"),
-        Slot::Reference(Media::Document)
-    );
-    assert_eq!(slot_of(&body, "let me think"), Slot::Prose);
-    assert_eq!(slot_of(&body, "EqQBCgIYAhIM1gbcDa9GJwZA"), Slot::Opaque);
-    assert_eq!(slot_of(&body, "EmwKAhgBEgy3va3pzix"), Slot::Opaque);
-    assert_eq!(slot_of(&body, "a.pdf"), Slot::Prose);
+    for (text, slot) in [
+        (data_url.as_str(), Slot::Binary(Media::Image)),
+        ("https://example.com/cat.png", Slot::Reference(Media::Image)),
+        ("UklGRgAAAABXQVZF", Slot::Binary(Media::Document)),
+        (
+            "data:application/pdf;base64,JVBERi0x",
+            Slot::Binary(Media::Document),
+        ),
+        (PNG_BASE64, Slot::Binary(Media::Image)),
+        ("https://example.com/dog.png", Slot::Reference(Media::Image)),
+        (
+            "https://example.com/paper.pdf",
+            Slot::Reference(Media::Document),
+        ),
+        ("let me think", Slot::Prose),
+        ("EqQBCgIYAhIM1gbcDa9GJwZA", Slot::Opaque),
+        ("EmwKAhgBEgy3va3pzix", Slot::Opaque),
+        ("a.pdf", Slot::Prose),
+    ] {
+        assert_eq!(slot_of(&body, text), slot, "{text}");
+    }
 }
 
 #[test]
