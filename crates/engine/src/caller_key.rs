@@ -5,9 +5,9 @@
 
 use sha2::{Digest, Sha256};
 
-pub const KV_PREFIX: &str = "key:";
+const KV_PREFIX: &str = "key:";
 
-pub fn key_hash(api_key: &str) -> String {
+fn key_hash(api_key: &str) -> String {
     hex::encode(Sha256::digest(api_key.as_bytes()))
 }
 

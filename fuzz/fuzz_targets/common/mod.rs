@@ -66,7 +66,7 @@ pub fn check_redact(text: &str, findings: &[Finding]) {
 /// character boundaries): feed it spans made from fuzz bytes, out of bounds, reversed or
 /// inside a character included.
 pub fn redact_arbitrary_spans(text: &str, seed: &[u8], kind_from: &[Finding]) {
-    let Some(template) = kind_from.first().copied().or_else(|| default_finding()) else {
+    let Some(template) = kind_from.first().copied().or_else(default_finding) else {
         return;
     };
     let spans: Vec<Finding> = seed
