@@ -60,16 +60,6 @@
 )]
 
 #[cfg(not(target_arch = "wasm32"))]
-#[allow(dead_code)]
-#[path = "../bench/policy_sets/generate.rs"]
-mod generate;
-
-#[cfg(not(target_arch = "wasm32"))]
-#[allow(dead_code)]
-#[path = "../bench/policy_sets/workload.rs"]
-mod workload;
-
-#[cfg(not(target_arch = "wasm32"))]
 mod native {
     use std::hint::black_box;
     use std::path::PathBuf;
@@ -81,8 +71,9 @@ mod native {
     use gateway_policy::PolicyBundle;
     use serde_json::{json, Value};
 
-    use super::generate::{self, GeneratedSet};
-    use super::workload::{self, Prebuilt};
+    use gateway_workload::generate::{self, GeneratedSet};
+    use gateway_workload::workload::{self, Prebuilt};
+    use llm_policy_gateway::embedded;
 
     /// What a run measures and for how long.
     struct Plan {
@@ -139,7 +130,7 @@ mod native {
         generate::SIZES
             .iter()
             .map(|&n| {
-                let set = generate::generate(n).unwrap_or_else(|e| panic!("{n} policies: {e}"));
+                let set = generate::generate(&embedded::source(), n).unwrap_or_else(|e| panic!("{n} policies: {e}"));
                 if let Some(dir) = std::env::var_os("BENCH_DUMP_SETS") {
                     dump(&PathBuf::from(dir).join(n.to_string()), &set);
                 }
@@ -442,7 +433,7 @@ mod native {
     /// RSS before and after loading the 1,000-policy set, measured first, in a fresh
     /// process, so earlier allocations do not hide the growth.
     fn memory() -> Value {
-        let set = generate::generate(1000).unwrap_or_else(|e| panic!("{e}"));
+        let set = generate::generate(&embedded::source(), 1000).unwrap_or_else(|e| panic!("{e}"));
         let before = rss_bytes();
         let bundle = set.load().unwrap_or_else(|e| panic!("{e}"));
         let after = rss_bytes();

@@ -1,9 +1,9 @@
 //! Realistic synthetic policy sets of a given size, for the benchmarks.
 //!
-//! Included by path (`#[path = ".../bench/policy_sets/generate.rs"]`) from the criterion
-//! bench (`benches/decision.rs`) and the wasm bench crate (`bench/wasm-engine`), so both
-//! measure exactly the same policies. It depends only on the worker crate
-//! (`llm_policy_gateway`, for the embedded policies), `gateway_policy` and `cedar_policy`.
+//! Used by the criterion bench (`benches/decision.rs`), the wasm bench crate
+//! (`bench/wasm-engine`) and the slicing test, so all of them see exactly the same
+//! policies. The embedded set a set starts from is the caller's to give
+//! (`llm_policy_gateway::embedded::source()`).
 //!
 //! What a set of `n` policies holds, all valid in strict mode against the project's real
 //! schema (`policies/schema.cedarschema`), using the real catalog (`policies/models.json`),
@@ -31,7 +31,6 @@ use std::str::FromStr;
 use cedar_policy::PolicySet;
 use gateway_policy::bundle::{BundleError, BundleSource, PolicyBundle, PolicyFile, Validation};
 use gateway_policy::catalog::{Catalog, ModelKind, Provider};
-use llm_policy_gateway::embedded;
 
 /// The set sizes the benchmarks use.
 pub const SIZES: [usize; 3] = [10, 100, 1000];
@@ -103,8 +102,7 @@ impl GeneratedSet {
 }
 
 /// The embedded set's policies, one by one: (file name, `@id`, text).
-fn embedded_policies() -> Result<Vec<(String, String, String)>, String> {
-    let source = embedded::source();
+fn embedded_policies(source: &BundleSource<'_>) -> Result<Vec<(String, String, String)>, String> {
     let mut out = Vec::new();
     for file in &source.policy_files {
         let set = PolicySet::from_str(file.text).map_err(|e| format!("{}: {e}", file.name))?;
@@ -127,11 +125,11 @@ fn embedded_policies() -> Result<Vec<(String, String, String)>, String> {
     Ok(out)
 }
 
-/// A set of exactly `n` policies (see the module documentation).
-pub fn generate(n: usize) -> Result<GeneratedSet, String> {
-    let source = embedded::source();
+/// A set of exactly `n` policies grown from `source`, the embedded set (see the module
+/// documentation).
+pub fn generate(source: &BundleSource<'_>, n: usize) -> Result<GeneratedSet, String> {
     let catalog = Catalog::from_json(source.catalog).map_err(|e| e.to_string())?;
-    let embedded = embedded_policies()?;
+    let embedded = embedded_policies(source)?;
     let mut set = GeneratedSet {
         schema: source.schema.to_owned(),
         catalog: source.catalog.to_owned(),

@@ -1,6 +1,5 @@
 //! The benchmark request and the ways the benchmarks evaluate it, shared by the
-//! criterion bench (`benches/decision.rs`) and the wasm bench crate (`bench/wasm-engine`),
-//! which include this file by path next to `generate.rs`.
+//! criterion bench (`benches/decision.rs`) and the wasm bench crate (`bench/wasm-engine`).
 //!
 //! The request: an OpenAI chat completion for `gpt-4o-mini` (`max_tokens` 512, a system
 //! message and one user message of prose with no PII, secrets or injection), from `alice`

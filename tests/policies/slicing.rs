@@ -17,11 +17,6 @@ use serde_json::json;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-#[cfg(not(target_arch = "wasm32"))]
-#[allow(dead_code)]
-#[path = "../../bench/policy_sets/generate.rs"]
-mod generate;
-
 const SCOPES: &str = r#"
 @id("alice-anything")
 @reason("alice may do anything")
@@ -278,7 +273,7 @@ impl Rng {
 fn the_thousand_policy_benchmark_set_slices_exactly() {
     use cedar_policy::PrincipalConstraint;
 
-    let set = generate::generate(1000).unwrap();
+    let set = gateway_workload::generate::generate(&embedded::source(), 1000).unwrap();
     let bundle = set.load().unwrap();
     // Callers drawn from the teams and orgs the set's scopes name, paired at random (a
     // team outside its org is still a request the gateway must decide correctly).

@@ -14,27 +14,21 @@
     clippy::indexing_slicing
 )]
 
-#[allow(dead_code)]
-#[path = "../../policy_sets/generate.rs"]
-mod generate;
-#[allow(dead_code)]
-#[path = "../../policy_sets/workload.rs"]
-mod workload;
-
 use cedar_policy::Authorizer;
 use gateway_engine::RequestFacts;
 use gateway_policy::{PolicyBundle, Principal};
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
 
-use generate::GeneratedSet;
-use workload::Prebuilt;
+use gateway_workload::generate::{self, GeneratedSet};
+use gateway_workload::workload::{self, Prebuilt};
 
 /// A generated set of `n` policies as JSON:
 /// `{"schema", "catalog", "files": [{"name", "text"}], "policies": {"<@id>": "<text>"}}`.
 #[wasm_bindgen]
 pub fn generate_policy_set(n: usize) -> Result<String, JsError> {
-    let set = generate::generate(n).map_err(|e| JsError::new(&e))?;
+    let set = generate::generate(&llm_policy_gateway::embedded::source(), n)
+        .map_err(|e| JsError::new(&e))?;
     let policies: Map<String, Value> = set
         .policies
         .iter()
