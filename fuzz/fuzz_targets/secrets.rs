@@ -4,7 +4,6 @@
 
 #![no_main]
 
-#[path = "common/mod.rs"]
 mod common;
 
 use gateway_engine::detect::{scan_text, secrets};
