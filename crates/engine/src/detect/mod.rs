@@ -151,11 +151,6 @@ impl Detections {
         found.sort_by_key(|f| (f.start, Reverse(f.end)));
         found
     }
-
-    /// `text` (text number `index` of the scan) with its PII and secrets redacted.
-    pub fn redact(&self, index: usize, text: &str) -> String {
-        redact(text, &self.findings_in(index))
-    }
 }
 
 fn kinds(findings: &[Finding]) -> Vec<&'static str> {
