@@ -1,7 +1,7 @@
 //! What `build.rs` validated and compiled in: the policy set, as a version-0 bundle that
 //! loads through the same code as a bundle from KV, and the keys trusted to sign bundles.
 
-use gateway_policy::bundle::{BundleError, BundleSource, PolicyBundle, PolicyFile, Validation};
+use gateway_policy::bundle::{BundleError, BundleSource, PolicyBundle, Validation};
 use gateway_policy::signed::{KeyError, SignedBundle, TrustedKeys};
 
 mod generated {
@@ -18,14 +18,11 @@ pub const CREATED_AT: &str = "embedded";
 pub const TRUSTED_KEYS_FILE: &str = generated::TRUSTED_KEYS_FILE;
 
 pub fn source() -> BundleSource<'static> {
-    BundleSource {
-        schema: generated::SCHEMA,
-        policy_files: generated::POLICY_FILES
-            .iter()
-            .map(|&(name, text)| PolicyFile { name, text })
-            .collect(),
-        catalog: generated::CATALOG,
-    }
+    BundleSource::new(
+        generated::SCHEMA,
+        generated::CATALOG,
+        generated::POLICY_FILES.iter().copied(),
+    )
 }
 
 /// The embedded set as a (built-in, unsigned) bundle.

@@ -77,6 +77,25 @@ pub struct BundleSource<'a> {
     pub catalog: &'a str,
 }
 
+impl<'a> BundleSource<'a> {
+    /// A source from its schema, its catalog and its policy files as (name, text).
+    pub fn new(
+        schema: &'a str,
+        catalog: &'a str,
+        policy_files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
+        let policy_files = policy_files
+            .into_iter()
+            .map(|(name, text)| PolicyFile { name, text })
+            .collect();
+        BundleSource {
+            schema,
+            policy_files,
+            catalog,
+        }
+    }
+}
+
 /// Whether `load` runs the validator. The embedded set was validated by `build.rs`,
 /// so loading it again at isolate start-up skips that cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::bundle::{content_hash, BundleSource, PolicyFile};
+use crate::bundle::{content_hash, BundleSource};
 #[cfg(feature = "report")]
 use crate::bundle::{BundleError, PolicyBundle, Validation};
 
@@ -60,18 +60,11 @@ impl PolicyDir {
     }
 
     pub fn source(&self) -> BundleSource<'_> {
-        BundleSource {
-            schema: &self.schema,
-            policy_files: self
-                .files
-                .iter()
-                .map(|f| PolicyFile {
-                    name: &f.name,
-                    text: &f.text,
-                })
-                .collect(),
-            catalog: &self.catalog,
-        }
+        let files = self
+            .files
+            .iter()
+            .map(|f| (f.name.as_str(), f.text.as_str()));
+        BundleSource::new(&self.schema, &self.catalog, files)
     }
 
     pub fn schema(&self) -> &str {

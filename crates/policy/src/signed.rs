@@ -13,9 +13,7 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{
-    content_hash, BundleError, BundleSource, PolicyBundle, PolicyFile, Validation,
-};
+use crate::bundle::{content_hash, BundleError, BundleSource, PolicyBundle, Validation};
 
 /// The bundle format this build reads and writes.
 pub const FORMAT: u32 = 1;
@@ -234,18 +232,11 @@ impl SignedBundle {
     }
 
     pub fn source(&self) -> BundleSource<'_> {
-        BundleSource {
-            schema: &self.schema,
-            policy_files: self
-                .policies
-                .iter()
-                .map(|f| PolicyFile {
-                    name: &f.name,
-                    text: &f.text,
-                })
-                .collect(),
-            catalog: &self.catalog,
-        }
+        let files = self
+            .policies
+            .iter()
+            .map(|f| (f.name.as_str(), f.text.as_str()));
+        BundleSource::new(&self.schema, &self.catalog, files)
     }
 
     /// The canonical bytes a signature covers: length-prefixed context, format, version,
