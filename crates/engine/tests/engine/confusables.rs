@@ -3,7 +3,7 @@
 //! redacted whole, with spans on the original text; plain ASCII behaves as before.
 
 use crate::support::{
-    fullwidth, kinds, matched, pieces, prose, through_window, work, Rng, OPENAI_KEY as OPENAI,
+    check, fullwidth, kinds, matched, pieces, prose, through_window, work, OPENAI_KEY as OPENAI,
 };
 use gateway_engine::detect::{
     find_kinds, find_pii, find_secrets, pii, redact, redact_kinds, scan_text, secrets, Finding,
@@ -13,6 +13,10 @@ use gateway_engine::guard::body::{self, Checked};
 use gateway_engine::guard::OutputGuard;
 use gateway_engine::{Endpoint, LlmCall};
 use gateway_policy::catalog::Provider;
+use proptest::collection::vec;
+use proptest::sample::select;
+use proptest::strategy::Strategy;
+use proptest::{bool, option};
 use serde_json::{json, Value};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -264,67 +268,132 @@ const TEMPLATES: [&str; 8] = [
     "4111111111111111",
 ];
 
-#[test]
-fn zero_width_characters_anywhere_change_nothing() {
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-    for round in 0..400 {
-        let plain = TEMPLATES[round % TEMPLATES.len()];
-        let expected = redact(plain, &find_pii(plain));
+/// The most characters a template has.
+fn longest_template() -> usize {
+    TEMPLATES.iter().map(|t| t.chars().count()).max().unwrap()
+}
+
+/// How many disguises each property below is checked with, on every template.
+const CASES: u32 = 50;
+
+/// Zero-width characters to put before each character of a template, and maybe one
+/// after its last.
+#[derive(Debug)]
+struct Invisible {
+    before: Vec<Vec<char>>,
+    after: Option<char>,
+}
+
+impl Invisible {
+    fn strategy() -> impl Strategy<Value = Self> {
+        (
+            vec(vec(select(ZERO_WIDTH.to_vec()), 0..=2), longest_template()),
+            option::of(select(ZERO_WIDTH.to_vec())),
+        )
+            .prop_map(|(before, after)| Self { before, after })
+    }
+
+    fn apply(&self, plain: &str) -> String {
         let mut text = String::new();
-        for c in plain.chars() {
-            while rng.below(3) == 0 {
-                text.push(rng.pick(&ZERO_WIDTH));
-            }
+        for (c, before) in plain.chars().zip(&self.before) {
+            text.extend(before);
             text.push(c);
         }
-        if rng.below(2) == 0 {
-            text.push(rng.pick(&ZERO_WIDTH));
+        text.extend(self.after);
+        text
+    }
+}
+
+#[test]
+fn zero_width_characters_anywhere_change_nothing() {
+    check(CASES, Invisible::strategy(), |invisible| {
+        for plain in TEMPLATES {
+            let expected = redact(plain, &find_pii(plain));
+            let text = invisible.apply(plain);
+            let found = find_pii(&text);
+            assert_well_formed(&text, &found);
+            assert_eq!(kinds(&found), kinds(&find_pii(plain)), "{text:?}");
+            let redacted = redact(&text, &found);
+            assert!(
+                !redacted.contains(|c: char| c.is_ascii_digit()),
+                "{redacted:?}"
+            );
+            assert!(!redacted.contains('@'), "{redacted:?}");
+            // Only invisible characters outside the matches remain.
+            let visible: String = redacted
+                .chars()
+                .filter(|c| !ZERO_WIDTH.contains(c))
+                .collect();
+            assert_eq!(visible, expected, "{text:?}");
+            // The same through the kinds interface (input redaction, output guard).
+            assert_eq!(redact_kinds(&text, all()).unwrap().0, redacted);
         }
-        let found = find_pii(&text);
-        assert_well_formed(&text, &found);
-        assert_eq!(kinds(&found), kinds(&find_pii(plain)), "{text:?}");
-        let redacted = redact(&text, &found);
-        assert!(
-            !redacted.contains(|c: char| c.is_ascii_digit()),
-            "{redacted:?}"
-        );
-        assert!(!redacted.contains('@'), "{redacted:?}");
-        // Only invisible characters outside the matches remain.
-        let visible: String = redacted
-            .chars()
-            .filter(|c| !ZERO_WIDTH.contains(c))
-            .collect();
-        assert_eq!(visible, expected, "{text:?}");
-        // The same through the kinds interface (input redaction, output guard).
-        assert_eq!(redact_kinds(&text, all()).unwrap().0, redacted);
+    });
+}
+
+/// How to disguise one character of a template: a zero-width character before it, the
+/// script of a digit, the Unicode space for a space, and whether `@` and a letter turn
+/// fullwidth.
+#[derive(Debug)]
+struct Disguise {
+    zero_width: Option<char>,
+    zero: u32,
+    space: Option<char>,
+    fullwidth_at: bool,
+    fullwidth_letter: bool,
+}
+
+impl Disguise {
+    /// One disguise for each character of the longest template.
+    fn strategy() -> impl Strategy<Value = Vec<Self>> {
+        let one = (
+            option::weighted(0.25, select(ZERO_WIDTH.to_vec())),
+            select(ZEROS.to_vec()),
+            option::weighted(0.5, select(SPACES.to_vec())),
+            bool::weighted(0.5),
+            bool::weighted(0.25),
+        )
+            .prop_map(
+                |(zero_width, zero, space, fullwidth_at, fullwidth_letter)| Self {
+                    zero_width,
+                    zero,
+                    space,
+                    fullwidth_at,
+                    fullwidth_letter,
+                },
+            );
+        vec(one, longest_template())
+    }
+
+    fn apply(disguises: &[Self], plain: &str) -> String {
+        let mut text = String::new();
+        for (c, disguise) in plain.chars().zip(disguises) {
+            text.extend(disguise.zero_width);
+            match c {
+                '0'..='9' => text.push_str(&digits_from(&c.to_string(), disguise.zero)),
+                ' ' if disguise.space.is_some() => text.extend(disguise.space),
+                '@' if disguise.fullwidth_at => text.push('＠'),
+                'a'..='z' if disguise.fullwidth_letter => text.push_str(&fullwidth(&c.to_string())),
+                _ => text.push(c),
+            }
+        }
+        text
     }
 }
 
 #[test]
 fn mixed_disguises_still_find_the_same_kinds() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for round in 0..400 {
-        let plain = TEMPLATES[round % TEMPLATES.len()];
-        let mut text = String::new();
-        for c in plain.chars() {
-            if rng.below(4) == 0 {
-                text.push(rng.pick(&ZERO_WIDTH));
-            }
-            match c {
-                '0'..='9' => text.push_str(&digits_from(&c.to_string(), rng.pick(&ZEROS))),
-                ' ' if rng.below(2) == 0 => text.push(rng.pick(&SPACES)),
-                '@' if rng.below(2) == 0 => text.push('＠'),
-                'a'..='z' if rng.below(4) == 0 => text.push_str(&fullwidth(&c.to_string())),
-                _ => text.push(c),
-            }
+    check(CASES, Disguise::strategy(), |disguises| {
+        for plain in TEMPLATES {
+            let text = Disguise::apply(&disguises, plain);
+            let found = find_pii(&text);
+            assert_well_formed(&text, &found);
+            assert_eq!(kinds(&found), kinds(&find_pii(plain)), "{text:?}");
+            let redacted = redact(&text, &found);
+            assert!(!redacted.chars().any(char::is_numeric), "{redacted:?}");
+            assert!(!redacted.contains(['@', '＠']), "{redacted:?}");
         }
-        let found = find_pii(&text);
-        assert_well_formed(&text, &found);
-        assert_eq!(kinds(&found), kinds(&find_pii(plain)), "{text:?}");
-        let redacted = redact(&text, &found);
-        assert!(!redacted.chars().any(char::is_numeric), "{redacted:?}");
-        assert!(!redacted.contains(['@', '＠']), "{redacted:?}");
-    }
+    });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -436,11 +505,15 @@ fn folding_scales_linearly() {
         let ratio = w2 as f64 / w1 as f64;
         assert!(ratio <= 2.5, "{unit:?}: {w1} then {w2} (x{ratio:.2})");
     }
-    // Large inputs made of foldable characters do not panic.
-    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+}
+
+#[test]
+fn large_random_texts_of_foldable_characters_do_not_panic() {
     let pool: Vec<char> = "٤４𝟒 -@.\u{200B}\u{3000}\u{2212}ｓｋa1é".chars().collect();
-    let text: String = (0..200_000).map(|_| rng.pick(&pool)).collect();
-    let found = scan_text(&text);
-    assert_well_formed(&text, &found.pii);
-    assert_well_formed(&text, &found.secrets);
+    let texts = vec(select(pool), 200_000).prop_map(String::from_iter);
+    check(3, texts, |text| {
+        let found = scan_text(&text);
+        assert_well_formed(&text, &found.pii);
+        assert_well_formed(&text, &found.secrets);
+    });
 }

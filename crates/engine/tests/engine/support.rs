@@ -1,10 +1,13 @@
 //! Helpers shared by the engine's tests: wire bodies and the prose a call carries,
 //! findings as (kind, text) pairs, the detectors' work counter, text streamed through an
-//! output window, and a deterministic generator of random values.
+//! output window, and property tests (proptest) that run the same natively and on wasm32.
 
 use gateway_engine::detect::{self, Finding, Kind, KindSet};
 use gateway_engine::guard::window::{Release, Window};
 use gateway_engine::{CallError, Endpoint, LlmCall};
+use proptest::collection::vec;
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, RngSeed, TestError, TestRunner};
 use serde_json::Value;
 
 /// An OpenAI project key: the secret the detector, guard and mediation tests plant.
@@ -79,6 +82,45 @@ pub fn pieces(text: &str, size: usize) -> Vec<String> {
     chars.chunks(size).map(|c| c.iter().collect()).collect()
 }
 
+/// `text` cut into pieces of `sizes[0]`, `sizes[1]`, … characters, starting over at the
+/// first size when they run out.
+pub fn cut_chars(text: &str, sizes: &[usize]) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for size in sizes.iter().cycle() {
+        if at >= chars.len() {
+            break;
+        }
+        let end = (at + size).min(chars.len());
+        out.push(chars[at..end].iter().collect());
+        at = end;
+    }
+    out
+}
+
+/// `bytes` cut into chunks of `sizes[0]`, `sizes[1]`, … bytes (through multi-byte
+/// characters), starting over at the first size when they run out.
+pub fn cut_bytes<'a>(bytes: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    for size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, tail) = rest.split_at((*size).min(rest.len()));
+        out.push(chunk);
+        rest = tail;
+    }
+    out
+}
+
+/// One to 64 sizes, each from 1 to a maximum drawn from `1..=max` (so that some cases
+/// cut everything small), for `cut_chars` and `cut_bytes`.
+pub fn sizes(max: usize) -> impl Strategy<Value = Vec<usize>> {
+    (1..=max).prop_flat_map(|max| vec(1..=max, 1..=64))
+}
+
 /// Pushes `pieces` through a window that redacts `redact` and blocks `block`, then
 /// finishes it: the text it released, or the kind it blocked.
 pub fn through_window<P: AsRef<str>>(
@@ -108,25 +150,37 @@ pub fn whole_text_redaction(text: &str, kinds: KindSet) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Random
+// Property tests
 
-/// A deterministic pseudo-random generator (xorshift), so the tests need no crate.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+/// Runs `test` on `cases` values drawn from `strategy`, and on failure panics with the
+/// smallest failing value proptest shrank it to.
+///
+/// The seed is fixed, so every run (native and wasm32) checks the same values; set
+/// `PROPTEST_RNG_SEED` to draw others, `PROPTEST_CASES` for more or fewer cases. No
+/// failure file is written.
+pub fn check<S>(cases: u32, strategy: S, test: impl Fn(S::Value))
+where
+    S: Strategy,
+    S::Value: std::fmt::Debug,
+{
+    let mut config = Config::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = cases;
     }
-
-    /// A number in `0..n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    if config.rng_seed == RngSeed::Random {
+        config.rng_seed = RngSeed::Fixed(0x5DEE_CE66_D1CE_4E5B);
     }
-
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
+    config.failure_persistence = None;
+    config.max_shrink_iters = 2048;
+    let mut runner = TestRunner::new(config);
+    match runner.run(&strategy, |value| {
+        test(value);
+        Ok(())
+    }) {
+        Ok(()) => {}
+        Err(TestError::Fail(reason, value)) => {
+            panic!("{reason}\nminimal failing input: {value:#?}")
+        }
+        Err(error) => panic!("{error}"),
     }
 }

@@ -12,7 +12,7 @@ mod unicode_text;
 mod whole_answers;
 mod window;
 
-use crate::support::{pieces, through_window, Rng};
+use crate::support::{pieces, through_window};
 use gateway_engine::detect::{Kind, KindSet};
 use gateway_engine::guard::sse::{Event, Framer};
 use gateway_engine::guard::stream::StreamGuard;
@@ -58,33 +58,6 @@ fn stream_through_window(
     block: KindSet,
 ) -> Result<String, Kind> {
     through_window(&pieces(text, size), redact, block)
-}
-
-impl Rng {
-    /// `text` cut into pieces of 1..=`max` characters.
-    fn char_pieces(&mut self, text: &str, max: usize) -> Vec<String> {
-        let chars: Vec<char> = text.chars().collect();
-        let mut out = Vec::new();
-        let mut at = 0;
-        while at < chars.len() {
-            let end = (at + 1 + self.below(max)).min(chars.len());
-            out.push(chars[at..end].iter().collect());
-            at = end;
-        }
-        out
-    }
-
-    /// `bytes` cut into chunks of 1..=`max` bytes, through multi-byte characters.
-    fn byte_chunks<'a>(&mut self, bytes: &'a [u8], max: usize) -> Vec<&'a [u8]> {
-        let mut out = Vec::new();
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            let (chunk, tail) = rest.split_at((1 + self.below(max)).min(rest.len()));
-            out.push(chunk);
-            rest = tail;
-        }
-        out
-    }
 }
 
 // ---------------------------------------------------------------------------------------

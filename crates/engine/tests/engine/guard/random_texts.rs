@@ -2,9 +2,14 @@
 //! provider streams split anywhere: always the whole-text redaction.
 
 use super::{guard_chunks, pii, pii_redactor, provider_stream, reassemble, secrets, EMAIL};
-use crate::support::{through_window, whole_text_redaction, Rng, OPENAI_KEY as KEY};
+use crate::support::{
+    check, cut_bytes, cut_chars, sizes, through_window, whole_text_redaction, OPENAI_KEY as KEY,
+};
 use gateway_engine::detect::{self, KindSet};
 use gateway_policy::catalog::Provider;
+use proptest::collection::vec;
+use proptest::sample::select;
+use proptest::strategy::Strategy;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -76,19 +81,22 @@ const POOL: &[&str] = &[
     "x@y.io",
 ];
 
-fn random_text(rng: &mut Rng, pool: &[&str], max_fragments: usize) -> String {
-    (0..rng.below(max_fragments + 1))
-        .map(|_| pool[rng.below(pool.len())])
-        .collect()
+/// Texts of up to `max_fragments` fragments of `pool`.
+fn random_text(
+    pool: &'static [&'static str],
+    max_fragments: usize,
+) -> impl Strategy<Value = String> {
+    vec(select(pool), 0..=max_fragments).prop_map(|fragments| fragments.concat())
 }
 
-/// Pushes `text` through a window in random pieces, then finishes it.
-fn window_release(rng: &mut Rng, text: &str, redact: KindSet) -> String {
-    through_window(&rng.char_pieces(text, 24), redact, KindSet::EMPTY)
+/// Pushes `text` through a window in pieces of `sizes` characters, then finishes it.
+fn window_release(text: &str, sizes: &[usize], redact: KindSet) -> String {
+    through_window(&cut_chars(text, sizes), redact, KindSet::EMPTY)
         .unwrap_or_else(|kind| panic!("{kind:?} blocked, nothing is"))
 }
 
-const CASES: usize = if cfg!(target_arch = "wasm32") {
+/// How many random texts go through a window (a tenth of them through whole streams).
+const CASES: u32 = if cfg!(target_arch = "wasm32") {
     300
 } else {
     3000
@@ -101,16 +109,14 @@ const CASES: usize = if cfg!(target_arch = "wasm32") {
 // these texts have none.
 #[test]
 fn random_unicode_through_a_window_gives_the_whole_text_redaction() {
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-    for case in 0..CASES {
-        let text = random_text(&mut rng, POOL, 120);
-        let expected = detect::redact(&text, &detect::find_kinds(&text, pii()));
-        assert_eq!(
-            window_release(&mut rng, &text, pii()),
-            expected,
-            "case {case}: {text:?}"
-        );
-    }
+    check(
+        CASES,
+        (random_text(POOL, 120), sizes(24)),
+        |(text, sizes)| {
+            let expected = detect::redact(&text, &detect::find_kinds(&text, pii()));
+            assert_eq!(window_release(&text, &sizes, pii()), expected, "{text:?}");
+        },
+    );
 }
 
 #[test]
@@ -143,36 +149,31 @@ fn random_secrets_through_a_window_give_the_whole_text_redaction() {
         "4111 1111 1111 1111",
     ];
     let kinds = pii().union(secrets());
-    let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B);
-    for case in 0..CASES / 2 {
-        let text = random_text(&mut rng, SECRETS, 60);
-        let expected = detect::redact(&text, &detect::find_kinds(&text, kinds));
-        assert_eq!(
-            window_release(&mut rng, &text, kinds),
-            expected,
-            "case {case}: {text:?}"
-        );
-    }
+    check(
+        CASES / 2,
+        (random_text(SECRETS, 60), sizes(24)),
+        |(text, sizes)| {
+            let expected = detect::redact(&text, &detect::find_kinds(&text, kinds));
+            assert_eq!(window_release(&text, &sizes, kinds), expected, "{text:?}");
+        },
+    );
 }
 
 #[test]
 fn random_unicode_streams_split_anywhere_give_the_whole_text_redaction() {
-    let mut rng = Rng(0xBF58_476D_1CE4_E5B9);
-    for case in 0..CASES / 10 {
-        let text = random_text(&mut rng, POOL, 80);
+    let cases = (random_text(POOL, 80), sizes(12), sizes(64));
+    check(CASES / 10, cases, |(text, delta_sizes, byte_sizes)| {
         let expected = whole_text_redaction(&text, pii());
         for provider in [Provider::Openai, Provider::Anthropic] {
-            let bytes = provider_stream(provider, &rng.char_pieces(&text, 12));
-            let max = 1 + rng.below(64);
-            let chunks = rng.byte_chunks(&bytes, max);
-            let guard = pii_redactor();
-            let (out, _) = guard_chunks(provider, guard, &chunks);
-            assert!(String::from_utf8(out.clone()).is_ok(), "case {case}");
+            let bytes = provider_stream(provider, &cut_chars(&text, &delta_sizes));
+            let chunks = cut_bytes(&bytes, &byte_sizes);
+            let (out, _) = guard_chunks(provider, pii_redactor(), &chunks);
+            assert!(String::from_utf8(out.clone()).is_ok(), "{provider:?}");
             assert_eq!(
                 reassemble(provider, &out),
                 (expected.clone(), None),
-                "case {case} {provider:?}: {text:?}"
+                "{provider:?}: {text:?}"
             );
         }
-    }
+    });
 }
