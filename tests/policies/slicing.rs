@@ -13,6 +13,8 @@ use gateway_policy::bundle::{BundleSource, CedarTypes, PolicyBundle, PolicyFile,
 use gateway_policy::slice::ScopeRequest;
 use gateway_policy::{Principal, Tier};
 use llm_policy_gateway::embedded;
+#[cfg(not(target_arch = "wasm32"))]
+use proptest::{arbitrary::any, sample::select, sample::Index, strategy::Strategy};
 use serde_json::json;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -249,22 +251,91 @@ fn slices_are_shared_between_callers_with_the_same_scope() {
     );
 }
 
-/// SplitMix64: deterministic picks without a dependency.
+/// One random request against the benchmark set: the caller (its team and org picked
+/// from the set's by index) and the facts of the request.
 #[cfg(not(target_arch = "wasm32"))]
-struct Rng(u64);
+#[derive(Debug)]
+struct Draw {
+    tier: Tier,
+    roles: &'static [&'static str],
+    team: Index,
+    org: Index,
+    stream: bool,
+    messages: u64,
+    injection_score: u64,
+    cost: u64,
+    max_output_tokens: u64,
+    tools: bool,
+    pii_kind: &'static str,
+    country: &'static str,
+    action: &'static str,
+    model: &'static str,
+}
 
 #[cfg(not(target_arch = "wasm32"))]
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n as u64) as usize
+impl Draw {
+    fn strategy() -> impl Strategy<Value = Self> {
+        const ROLE_SETS: [&[&str]; 3] = [&[], &["developer"], &["tool-user", "senior-engineer"]];
+        let caller = (
+            select(vec![Tier::Free, Tier::Pro, Tier::Enterprise]),
+            select(ROLE_SETS.to_vec()),
+            any::<Index>(),
+            any::<Index>(),
+        );
+        let facts = (
+            any::<bool>(),
+            1..=120u64,
+            0..100u64,
+            0..3_000_000u64,
+            0..9000u64,
+            any::<bool>(),
+            select(vec!["email", "iban", "credit_card"]),
+            select(vec!["US", "DE", "FR", "JP"]),
+        );
+        let target = (select(ACTIONS.to_vec()), select(MODELS.to_vec()));
+        (caller, facts, target).prop_map(
+            |(
+                (tier, roles, team, org),
+                (
+                    stream,
+                    messages,
+                    injection_score,
+                    cost,
+                    max_output_tokens,
+                    tools,
+                    pii_kind,
+                    country,
+                ),
+                (action, model),
+            )| Self {
+                tier,
+                roles,
+                team,
+                org,
+                stream,
+                messages,
+                injection_score,
+                cost,
+                max_output_tokens,
+                tools,
+                pii_kind,
+                country,
+                action,
+                model,
+            },
+        )
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+    /// The request's context.
+    fn context(&self) -> serde_json::Value {
+        let mut facts = context(self.stream, self.messages, 50);
+        facts["injection_score"] = json!(self.injection_score);
+        facts["estimated_cost_micro_usd"] = json!(self.cost);
+        facts["max_output_tokens"] = json!(self.max_output_tokens);
+        facts["tools_present"] = json!(self.tools);
+        facts["pii_kinds"] = json!([self.pii_kind]);
+        facts["country"] = json!(self.country);
+        facts
     }
 }
 
@@ -272,6 +343,8 @@ impl Rng {
 #[test]
 fn the_thousand_policy_benchmark_set_slices_exactly() {
     use cedar_policy::PrincipalConstraint;
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+    use std::cell::RefCell;
 
     let set = gateway_workload::generate::generate(&embedded::source(), 1000).unwrap();
     let bundle = set.load().unwrap();
@@ -294,26 +367,26 @@ fn the_thousand_policy_benchmark_set_slices_exactly() {
     orgs.dedup();
     assert!(teams.len() > 50 && orgs.len() > 5, "{teams:?} {orgs:?}");
 
-    const ROLE_SETS: [&[&str]; 3] = [&[], &["developer"], &["tool-user", "senior-engineer"]];
-    let mut rng = Rng(5);
-    let mut tally = Tally::default();
-    let kinds = ["email", "iban", "credit_card"];
-    for n in 0..400 {
-        let tier = *rng.pick(&[Tier::Free, Tier::Pro, Tier::Enterprise]);
-        let roles = *rng.pick(&ROLE_SETS);
-        let team = rng.pick(&teams).clone();
-        let org = rng.pick(&orgs).clone();
-        let caller = principal(&format!("user{n}"), &team, &org, roles, tier);
-        let mut facts = context(rng.below(2) == 0, 1 + rng.below(120) as u64, 50);
-        facts["injection_score"] = json!(rng.below(100));
-        facts["estimated_cost_micro_usd"] = json!(rng.below(3_000_000));
-        facts["max_output_tokens"] = json!(rng.below(9000));
-        facts["tools_present"] = json!(rng.below(2) == 0);
-        facts["pii_kinds"] = json!([rng.pick(&kinds)]);
-        facts["country"] = json!(rng.pick(&["US", "DE", "FR", "JP"]));
-        let (action, model) = (*rng.pick(&ACTIONS), *rng.pick(&MODELS));
-        check(&bundle, &caller, action, model, facts, &mut tally);
+    // 400 requests, the same each run (a fixed seed), a new user each.
+    let mut config = Config::with_cases(400);
+    config.rng_seed = RngSeed::Fixed(5);
+    config.failure_persistence = None;
+    let tally = RefCell::new(Tally::default());
+    let result = TestRunner::new(config).run(&Draw::strategy(), |draw| {
+        let mut tally = tally.borrow_mut();
+        let user = format!("user{}", tally.requests);
+        let team = draw.team.get(&teams);
+        let org = draw.org.get(&orgs);
+        let caller = principal(&user, team, org, draw.roles, draw.tier);
+        let facts = draw.context();
+        check(&bundle, &caller, draw.action, draw.model, facts, &mut tally);
+        Ok(())
+    });
+    if let Err(error) = result {
+        panic!("{error}");
     }
+    let tally = tally.into_inner();
+    assert_eq!(tally.requests, 400);
     assert!(tally.allowed > 0 && tally.allowed < tally.requests);
     // Each request evaluates a few dozen policies, not a thousand.
     assert!(
