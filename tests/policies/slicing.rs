@@ -252,7 +252,7 @@ fn slices_are_shared_between_callers_with_the_same_scope() {
 }
 
 /// One random request against the benchmark set: the caller (its team and org picked
-/// from the set's by index) and the facts of the request.
+/// from the set's by index), the request's context, the action and the model.
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug)]
 struct Draw {
@@ -260,14 +260,7 @@ struct Draw {
     roles: &'static [&'static str],
     team: Index,
     org: Index,
-    stream: bool,
-    messages: u64,
-    injection_score: u64,
-    cost: u64,
-    max_output_tokens: u64,
-    tools: bool,
-    pii_kind: &'static str,
-    country: &'static str,
+    facts: serde_json::Value,
     action: &'static str,
     model: &'static str,
 }
@@ -283,59 +276,34 @@ impl Draw {
             any::<Index>(),
         );
         let facts = (
-            any::<bool>(),
-            1..=120u64,
-            0..100u64,
-            0..3_000_000u64,
-            0..9000u64,
-            any::<bool>(),
+            (any::<bool>(), 1..=120u64),
+            (0..100u64, 0..3_000_000u64, 0..9000u64, any::<bool>()),
             select(vec!["email", "iban", "credit_card"]),
             select(vec!["US", "DE", "FR", "JP"]),
-        );
+        )
+            .prop_map(|((stream, messages), numbers, pii_kind, country)| {
+                let (injection_score, cost, max_output_tokens, tools) = numbers;
+                let mut facts = context(stream, messages, 50);
+                facts["injection_score"] = json!(injection_score);
+                facts["estimated_cost_micro_usd"] = json!(cost);
+                facts["max_output_tokens"] = json!(max_output_tokens);
+                facts["tools_present"] = json!(tools);
+                facts["pii_kinds"] = json!([pii_kind]);
+                facts["country"] = json!(country);
+                facts
+            });
         let target = (select(ACTIONS.to_vec()), select(MODELS.to_vec()));
-        (caller, facts, target).prop_map(
-            |(
-                (tier, roles, team, org),
-                (
-                    stream,
-                    messages,
-                    injection_score,
-                    cost,
-                    max_output_tokens,
-                    tools,
-                    pii_kind,
-                    country,
-                ),
-                (action, model),
-            )| Self {
+        (caller, facts, target).prop_map(|((tier, roles, team, org), facts, (action, model))| {
+            Self {
                 tier,
                 roles,
                 team,
                 org,
-                stream,
-                messages,
-                injection_score,
-                cost,
-                max_output_tokens,
-                tools,
-                pii_kind,
-                country,
+                facts,
                 action,
                 model,
-            },
-        )
-    }
-
-    /// The request's context.
-    fn context(&self) -> serde_json::Value {
-        let mut facts = context(self.stream, self.messages, 50);
-        facts["injection_score"] = json!(self.injection_score);
-        facts["estimated_cost_micro_usd"] = json!(self.cost);
-        facts["max_output_tokens"] = json!(self.max_output_tokens);
-        facts["tools_present"] = json!(self.tools);
-        facts["pii_kinds"] = json!([self.pii_kind]);
-        facts["country"] = json!(self.country);
-        facts
+            }
+        })
     }
 }
 
@@ -378,8 +346,14 @@ fn the_thousand_policy_benchmark_set_slices_exactly() {
         let team = draw.team.get(&teams);
         let org = draw.org.get(&orgs);
         let caller = principal(&user, team, org, draw.roles, draw.tier);
-        let facts = draw.context();
-        check(&bundle, &caller, draw.action, draw.model, facts, &mut tally);
+        check(
+            &bundle,
+            &caller,
+            draw.action,
+            draw.model,
+            draw.facts,
+            &mut tally,
+        );
         Ok(())
     });
     if let Err(error) = result {
