@@ -4,7 +4,7 @@
 //! caller's key record and the expected outcome: a decision with its exact deciding
 //! policies, a routing failure, or a normalisation failure. The files are embedded with
 //! `include_str!` so the same cases run natively and on wasm32 under node. The file format
-//! and the runner live in `src/engine/cases.rs`, shared with `policy test`.
+//! and the runner live in `crates/engine/src/cases.rs`, shared with `policy test`.
 
 use std::collections::BTreeSet;
 

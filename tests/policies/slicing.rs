@@ -1,4 +1,4 @@
-//! Policy slicing (src/engine/slice.rs) is exact: for every request, Cedar on the slice
+//! Policy slicing (crates/policy/src/slice.rs) is exact: for every request, Cedar on the slice
 //! gives the same decision, the same deciding policies and the same erroring policies as
 //! Cedar on the whole bundle.
 //!
