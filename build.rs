@@ -1,6 +1,6 @@
 //! Embeds the policy set at build time.
 //!
-//! Reads `policies/` (schema, every `*.cedar` file, the model catalog), loads it with the
+//! Reads `policies/` (schema, every `*.cedar` file, the model catalog, the limits), loads it with the
 //! same code the worker uses at run time (validating every policy against the schema in
 //! strict mode), and fails the build naming the file and giving Cedar's diagnostic when
 //! anything is wrong. On success it writes the validated text and its content hash to
@@ -42,6 +42,7 @@ fn embed() -> Result<(), String> {
     let source = policies.source();
     let _ = writeln!(out, "pub const SCHEMA: &str = {:?};", source.schema);
     let _ = writeln!(out, "pub const CATALOG: &str = {:?};", source.catalog);
+    let _ = writeln!(out, "pub const LIMITS: &str = {:?};", source.limits);
     let _ = writeln!(out, "pub const POLICY_FILES: &[(&str, &str)] = &[");
     for file in &source.policy_files {
         let _ = writeln!(out, "    ({:?}, {:?}),", file.name, file.text);

@@ -23,6 +23,7 @@ pub fn source() -> BundleSource<'static> {
         generated::CATALOG,
         generated::POLICY_FILES.iter().copied(),
     )
+    .with_limits(generated::LIMITS)
 }
 
 /// The embedded set as a (built-in, unsigned) bundle.

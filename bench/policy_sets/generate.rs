@@ -91,6 +91,7 @@ impl GeneratedSet {
                 .map(|(name, text)| PolicyFile { name, text })
                 .collect(),
             catalog: &self.catalog,
+            limits: "",
         }
     }
 

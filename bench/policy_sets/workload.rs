@@ -74,6 +74,7 @@ pub fn principal() -> Principal {
 pub fn facts() -> RequestFacts {
     RequestFacts {
         country: Some("US".to_owned()),
+        budgets: Vec::new(),
     }
 }
 
@@ -145,6 +146,7 @@ pub fn cedar_request_json(
         "injection_families": assessment.injection_families,
         "pii_kinds": assessment.pii_kinds,
         "secret_kinds": assessment.secret_kinds,
+        "budgets": {},
     });
     if let (Some(country), Some(map)) = (&facts.country, context.as_object_mut()) {
         map.insert("country".to_owned(), json!(country));

@@ -67,7 +67,13 @@ pub fn presented_key(headers: &Headers) -> Option<String> {
         .filter(|k| !k.is_empty())
 }
 
-pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Principal, Failure> {
+/// An authenticated caller: who the key stands for, and the key's id (`caller_key::key_id`).
+pub struct Caller {
+    pub principal: Principal,
+    pub key_id: String,
+}
+
+pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Caller, Failure> {
     let key = presented_key(headers).ok_or_else(|| {
         Failure::new(
             ErrorKind::Authentication,
@@ -76,9 +82,10 @@ pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Principal, 
         )
     })?;
     let entry = caller_key::kv_entry(&key);
+    let key_id = caller_key::key_id(&key);
     let now_ms = js_sys::Date::now();
     if let Some(principal) = cached(&entry, now_ms) {
-        return Ok(principal);
+        return Ok(Caller { principal, key_id });
     }
     let record = kv
         .get(&entry)
@@ -103,5 +110,5 @@ pub async fn authenticate(headers: &Headers, kv: &KvStore) -> Result<Principal, 
     // A malformed record is an operator error; the caller only learns the key is unusable.
     let principal = Principal::from_json(&record).map_err(|_| unknown())?;
     remember(entry, &principal, now_ms);
-    Ok(principal)
+    Ok(Caller { principal, key_id })
 }

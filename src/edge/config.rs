@@ -11,11 +11,24 @@ use gateway_policy::catalog::Provider;
 use gateway_policy::signed::DEFAULT_MAX_BUNDLE_BYTES;
 
 pub const KV_BINDING: &str = "POLICY_KV";
+/// The Durable Object namespace of the budget objects (one per scope member).
+pub const BUDGET_BINDING: &str = "BUDGETS";
 
 const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 60_000;
 const DEFAULT_POLICY_REFRESH_SECONDS: f64 = 30.0;
 const DEFAULT_STREAM_IDLE_TIMEOUT_MS: u64 = 30_000;
+const DEFAULT_BUDGET_TIMEOUT_MS: u64 = 2_000;
+const DEFAULT_BUDGET_HOLD_SECONDS: u64 = 900;
+
+/// What a call does when the budget store cannot answer (unreachable, failing, slow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetFailure {
+    /// Refuse the call with a 503 (the default: a budget that cannot be checked holds).
+    Closed,
+    /// Let the call through unmetered, and log it.
+    Open,
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -29,6 +42,11 @@ pub struct Config {
     pub policy_refresh_ms: f64,
     /// Largest policy bundle accepted from KV.
     pub max_bundle_bytes: usize,
+    pub budget_failure: BudgetFailure,
+    /// Longest wait for a budget object's answer.
+    pub budget_timeout_ms: u64,
+    /// How long a call's hold lasts unsettled before its budget object charges it in full.
+    pub budget_hold_ms: u64,
 }
 
 thread_local! {
@@ -62,6 +80,20 @@ impl Config {
             max_bundle_bytes: var(env, "MAX_BUNDLE_BYTES")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_MAX_BUNDLE_BYTES),
+            // Anything but an explicit "open" fails closed.
+            budget_failure: match var(env, "BUDGET_STORE_FAILURE").as_deref() {
+                Some("open") => BudgetFailure::Open,
+                _ => BudgetFailure::Closed,
+            },
+            budget_timeout_ms: var(env, "BUDGET_TIMEOUT_MS")
+                .and_then(|v| v.parse().ok())
+                .filter(|ms| *ms > 0)
+                .unwrap_or(DEFAULT_BUDGET_TIMEOUT_MS),
+            budget_hold_ms: var(env, "BUDGET_HOLD_SECONDS")
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|s| *s > 0)
+                .unwrap_or(DEFAULT_BUDGET_HOLD_SECONDS)
+                .saturating_mul(1000),
         }
     }
 }

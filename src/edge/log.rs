@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use gateway_engine::budget::Amount;
 use gateway_engine::decision::Assessment;
 use gateway_engine::detect::KindCounts;
 use gateway_engine::guard::GuardReport;
@@ -49,6 +50,9 @@ pub struct DecisionLog {
     /// (its report is the `output_guard` event logged when the stream ends).
     #[serde(skip_serializing_if = "Option::is_none")]
     output_guard: Option<serde_json::Value>,
+    /// What the call reserved against its budgets (settled later: `budget_settled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget_reserved: Option<Amount>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
 }
@@ -74,6 +78,7 @@ impl DecisionLog {
             obligations: None,
             input_redacted: None,
             output_guard: None,
+            budget_reserved: None,
             error: None,
         }
     }
@@ -120,6 +125,10 @@ impl DecisionLog {
         ))
     }
 
+    pub fn budget_reserved(&mut self, amount: Amount) {
+        self.budget_reserved = Some(amount);
+    }
+
     pub fn failure(&mut self, failure: &Failure) {
         self.error = Some(failure.code);
     }
@@ -150,6 +159,39 @@ pub fn upstream_stalled(decision_id: &str, idle_ms: u64) {
         "event": "upstream_stalled",
         "decision_id": decision_id,
         "idle_ms": idle_ms,
+    });
+    worker::console_log!("{line}");
+}
+
+/// A call's budget holds settled: what it reserved and what it was charged.
+pub fn budget_settled(decision_id: &str, reserved: Amount, charged: Amount) {
+    let line = serde_json::json!({
+        "event": "budget_settled",
+        "decision_id": decision_id,
+        "reserved": reserved,
+        "charged": charged,
+    });
+    worker::console_log!("{line}");
+}
+
+/// A budget object that did not take a settlement: its hold is charged in full when it
+/// expires.
+pub fn budget_unsettled(decision_id: &str, object: &str) {
+    let line = serde_json::json!({
+        "event": "budget_unsettled",
+        "decision_id": decision_id,
+        "object": object,
+    });
+    worker::console_log!("{line}");
+}
+
+/// The budget store could not answer a reservation; `passed` when the deployment fails
+/// open.
+pub fn budget_store_failed(decision_id: &str, passed: bool) {
+    let line = serde_json::json!({
+        "event": "budget_store_failed",
+        "decision_id": decision_id,
+        "outcome": if passed { "passed unmetered" } else { "refused" },
     });
     worker::console_log!("{line}");
 }

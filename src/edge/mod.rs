@@ -3,13 +3,16 @@
 mod auth;
 mod body;
 mod config;
+mod budget_object;
 mod guarded;
 mod log;
+mod metering;
 mod pipeline;
 mod policy_state;
 mod reply;
 mod status;
 mod upstream;
+mod usage;
 
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
@@ -35,7 +38,10 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         (None, "/v1/policy/status") if method == Method::Get => {
             status::policy_status(&request, &env, &ctx).await
         }
-        (None, "/healthz" | "/v1/policy/status") => method_not_allowed("GET", Provider::Openai),
+        (None, "/v1/usage") if method == Method::Get => usage::usage(&request, &env).await,
+        (None, "/healthz" | "/v1/policy/status" | "/v1/usage") => {
+            method_not_allowed("GET", Provider::Openai)
+        }
         (None, _) => Failure::new(
             ErrorKind::NotFound,
             "route_not_found",

@@ -1,18 +1,23 @@
 //! The life of one LLM request, top to bottom:
-//! authenticate → read and normalise → route → decide → forward → relay → log.
+//! authenticate → read and normalise → route → reserve → decide → forward → relay and
+//! settle → log.
 //!
 //! Each phase either continues or answers now with a `Failure`, rendered in the caller's
 //! provider format. Nothing here panics; every path ends in a response and a log line.
 
 use worker::{Context, Env, Request, Response};
 
+use gateway_engine::budget;
 use gateway_engine::decision::random_decision_id;
 use gateway_engine::guard::OutputGuard;
 use gateway_engine::{CallError, Decide, Endpoint, LlmCall, RequestFacts, RouteError};
 use gateway_policy::catalog::Provider;
+use gateway_policy::limits::ScopeMembers;
 
 use super::config::{Config, Upstream, KV_BINDING};
+use super::guarded::Settlement;
 use super::log::{self, DecisionLog};
+use super::metering::{self, Metered};
 use super::reply::{set_policy_headers, with_decision_headers, ErrorKind, Failure};
 use super::{auth, body, guarded, policy_state, upstream};
 
@@ -27,7 +32,7 @@ pub async fn handle(
     let config = Config::of_isolate(env);
     // Never awaited here: a due check of KV for newer policies runs in the background.
     policy_state::maybe_refresh(env, ctx, &config);
-    let response = match life(&mut request, env, &config, endpoint, &mut log).await {
+    let response = match life(&mut request, env, ctx, &config, endpoint, &mut log).await {
         Ok(response) => response,
         Err(failure) => {
             log.failure(&failure);
@@ -46,6 +51,7 @@ pub async fn handle(
 async fn life(
     request: &mut Request,
     env: &Env,
+    ctx: &Context,
     config: &Config,
     endpoint: Endpoint,
     log: &mut DecisionLog,
@@ -54,8 +60,9 @@ async fn life(
     let kv = env
         .kv(KV_BINDING)
         .map_err(|_| internal("the key store is not bound"))?;
-    let principal = auth::authenticate(request.headers(), &kv).await?;
-    log.principal(&principal);
+    let caller = auth::authenticate(request.headers(), &kv).await?;
+    let principal = &caller.principal;
+    log.principal(principal);
 
     // Read and normalise the body into one typed call.
     body::require_json(request)?;
@@ -81,22 +88,93 @@ async fn life(
     log.call(route.model_id, call.stream);
     let decision_id =
         random_decision_id().map_err(|_| internal("no randomness for a decision id"))?;
+
+    // Reserve the call's worst case in every budget it counts against, all or none; the
+    // decision then sees each scope's state. The decision id names the holds.
+    let members = ScopeMembers::of(principal, &caller.key_id);
+    let metered = metering::reserve(
+        env,
+        ctx,
+        config,
+        policy.bundle.limits(),
+        &members,
+        &decision_id,
+        budget::worst_case(&call, route.model),
+        &route.model.usd_per_million_tokens,
+    )
+    .await?;
+    if let Some(metered) = &metered {
+        log.budget_reserved(metered.reserved());
+    }
     let facts = RequestFacts {
         country: request.cf().and_then(|cf| cf.country()),
+        budgets: metered.as_ref().map(Metered::budgets).unwrap_or_default(),
     };
     let clock_us = || js_sys::Date::now() * 1000.0;
     let decision = policy
         .bundle
-        .decide(decision_id, &principal, &call, route, &facts, &clock_us);
+        .decide(decision_id, principal, &call, route, &facts, &clock_us);
     log.decision(&decision);
     if !decision.is_allowed() {
+        if let Some(metered) = metered {
+            metered.release(ctx, config);
+        }
         return Err(Failure::denied(decision));
     }
 
     // Apply what the deciding permits require, then forward with the provider key only
     // the gateway holds, and relay the answer.
     log.input_redacted(call.apply_obligations(&decision.obligations));
+    // A metered stream asks the provider for its usage, to settle at what it used.
+    let caller_asked_usage = match metered {
+        Some(_) => call.ask_for_stream_usage(),
+        None => true,
+    };
+    let rate_headers = metered.as_ref().map(Metered::headers).unwrap_or_default();
     let provider = route.model.provider;
+    let forwarded = forward(request, env, config, &mut call, route.model, provider).await;
+    let response = match forwarded {
+        Ok(response) => response,
+        Err(failure) => {
+            // The provider generated nothing: the holds go.
+            if let Some(metered) = metered {
+                metered.release(ctx, config);
+            }
+            return Err(failure);
+        }
+    };
+    let guard = OutputGuard::from_obligations(&decision.obligations);
+    let settlement = metered.map(|metered| Settlement {
+        metered,
+        caller_asked_usage,
+    });
+    let response = guarded::check_answer(
+        response,
+        provider,
+        guard,
+        &decision.id,
+        log,
+        ctx,
+        config,
+        settlement,
+    )
+    .await?;
+    let response = with_decision_headers(response, &decision);
+    for (name, value) in &rate_headers {
+        let _ = response.headers().set(name, value);
+    }
+    Ok(response)
+}
+
+/// Sends the call upstream with the provider key only the gateway holds.
+async fn forward(
+    request: &Request,
+    env: &Env,
+    config: &Config,
+    call: &mut LlmCall,
+    model: &gateway_policy::catalog::ModelInfo,
+    provider: Provider,
+) -> Result<Response, Failure> {
     let upstream_config = Upstream::of_isolate(env, provider).ok_or_else(|| {
         internal(format!(
             "the gateway has no upstream configured for {}",
@@ -104,29 +182,18 @@ async fn life(
         ))
     })?;
     let upstream_body = call
-        .upstream_body(&route.model.upstream_model)
+        .upstream_body(&model.upstream_model)
         .map_err(|e| internal(e.to_string()))?;
     let answer = upstream::forward(
         &upstream_config,
         provider,
-        &call,
+        call,
         request.headers(),
         upstream_body,
         config.upstream_timeout_ms,
     )
     .await?;
-    let response = upstream::relay(answer, provider)?;
-    let guard = OutputGuard::from_obligations(&decision.obligations);
-    let response = guarded::check_answer(
-        response,
-        provider,
-        guard,
-        &decision.id,
-        log,
-        config.stream_idle_timeout_ms,
-    )
-    .await?;
-    Ok(with_decision_headers(response, &decision))
+    upstream::relay(answer, provider)
 }
 
 fn call_failure(error: CallError) -> Failure {

@@ -22,6 +22,7 @@ pub enum ErrorKind {
     NotFound,
     MethodNotAllowed,
     TooLarge,
+    RateLimited,
     Upstream,
     Timeout,
     Internal,
@@ -37,6 +38,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::MethodNotAllowed => 405,
             ErrorKind::TooLarge => 413,
+            ErrorKind::RateLimited => 429,
             ErrorKind::Internal => 500,
             ErrorKind::Upstream => 502,
             ErrorKind::Unavailable => 503,
@@ -51,6 +53,7 @@ impl ErrorKind {
             ErrorKind::Permission => "permission_error",
             ErrorKind::NotFound => "not_found_error",
             ErrorKind::TooLarge => "request_too_large",
+            ErrorKind::RateLimited => "rate_limit_error",
             ErrorKind::Upstream | ErrorKind::Timeout | ErrorKind::Internal => "api_error",
             ErrorKind::Unavailable => "overloaded_error",
         }
@@ -67,6 +70,8 @@ pub struct Failure {
     pub message: String,
     pub param: Option<String>,
     pub decision: Option<Box<Decision>>,
+    /// Headers the answer carries (a rate limit's `retry-after`, say).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Failure {
@@ -77,6 +82,7 @@ impl Failure {
             message: message.into(),
             param: None,
             decision: None,
+            headers: Vec::new(),
         }
     }
 
@@ -114,8 +120,16 @@ impl Failure {
         body
     }
 
+    pub fn with_headers(mut self, headers: Vec<(&'static str, String)>) -> Self {
+        self.headers = headers;
+        self
+    }
+
     pub fn into_response(self, format: Provider) -> Response {
         let response = json_response(self.kind.status(), &self.body(format));
+        for (name, value) in &self.headers {
+            let _ = response.headers().set(name, value);
+        }
         match &self.decision {
             Some(decision) => with_decision_headers(response, decision),
             None => response,

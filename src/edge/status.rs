@@ -36,7 +36,7 @@ async fn status_body(
             "the key store is not bound",
         )
     })?;
-    let principal = auth::authenticate(request.headers(), &kv).await?;
+    let principal = auth::authenticate(request.headers(), &kv).await?.principal;
     if !principal.is_admin() {
         return Err(Failure::new(
             ErrorKind::Permission,

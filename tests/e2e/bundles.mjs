@@ -16,7 +16,12 @@ export function policySource() {
     .filter((name) => name.endsWith(".cedar"))
     .sort()
     .map((name) => ({ name: `policies/${name}`, text: read(`policies/${name}`) }));
-  return { schema: read("policies/schema.cedarschema"), policies, catalog: read("policies/models.json") };
+  return {
+    schema: read("policies/schema.cedarschema"),
+    policies,
+    catalog: read("policies/models.json"),
+    limits: read("policies/budgets.json"),
+  };
 }
 
 function lengthPrefixed(parts) {
@@ -30,9 +35,11 @@ function lengthPrefixed(parts) {
   );
 }
 
-export function contentHash({ schema, policies, catalog }) {
+export function contentHash({ schema, policies, catalog, limits = "" }) {
   const files = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const parts = ["schema", schema, ...files.flatMap((f) => ["policy-file", f.name, f.text]), "catalog", catalog];
+  // A set without limits hashes as it did before limits existed.
+  if (limits) parts.push("limits", limits);
   return createHash("sha256").update(lengthPrefixed(parts)).digest("hex");
 }
 
@@ -44,6 +51,7 @@ export function makeBundle(source, version, createdAt = new Date().toISOString()
     schema: source.schema,
     policies: source.policies,
     catalog: source.catalog,
+    ...(source.limits ? { limits: source.limits } : {}),
     content_hash: contentHash(source),
   };
 }

@@ -1,5 +1,6 @@
 // Runs the built worker (build/index.js + index_bg.wasm) in Miniflare on workerd, with a
-// real KV namespace seeded with caller keys and the mock provider as upstream.
+// real KV namespace seeded with caller keys, real SQLite-backed Durable Objects for
+// budgets, and the mock provider as upstream.
 import { Miniflare } from "miniflare";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
@@ -22,20 +23,37 @@ KEYS.fred = "sk-test-fred";
 KEYS.olga = "sk-test-olga";
 KEYS.broken = "sk-test-broken";
 
+// A budget store that fails: its objects answer 500, or never answer.
+function brokenBudgetStore(hang) {
+  return `export class BrokenBudget {
+  async fetch() {
+    ${hang ? "await new Promise(() => {});" : ""}
+    return new Response("budget store failure", { status: 500 });
+  }
+}`;
+}
+
 // `inspectorPort` opens workerd's inspector (bench/profile_workerd.mjs profiles through it).
-export async function startGateway({ bindings = {}, cf = { country: "US" }, mock, inspectorPort } = {}) {
+// `budgetStore`: "real" (the worker's own Durable Objects), or "failing" / "hanging" (the
+// budget binding points at objects that answer 500 or never answer).
+export async function startGateway({ bindings = {}, cf = { country: "US" }, mock, inspectorPort, budgetStore = "real" } = {}) {
   mock ??= await startMockProvider();
   const logs = [];
-  const mf = new Miniflare({
+  const broken = budgetStore !== "real";
+  const gateway = {
+    name: "gateway",
     rootPath: root,
     modules: true,
     scriptPath: "build/index.js",
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: "2026-04-20",
     kvNamespaces: ["POLICY_KV"],
-    port: 0,
+    durableObjects: {
+      BUDGETS: broken
+        ? { className: "BrokenBudget", scriptName: "broken-budget-store", useSQLite: true }
+        : { className: "BudgetObject", useSQLite: true },
+    },
     cf,
-    ...(inspectorPort ? { inspectorPort } : {}),
     bindings: {
       OPENAI_BASE_URL: mock.openaiBaseUrl,
       ANTHROPIC_BASE_URL: mock.anthropicBaseUrl,
@@ -45,6 +63,18 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
       UPSTREAM_TIMEOUT_MS: "2000",
       ...bindings,
     },
+  };
+  const brokenStore = {
+    name: "broken-budget-store",
+    modules: true,
+    script: brokenBudgetStore(budgetStore === "hanging"),
+    compatibilityDate: "2026-04-20",
+    durableObjects: { BROKEN: { className: "BrokenBudget", useSQLite: true } },
+  };
+  const mf = new Miniflare({
+    port: 0,
+    ...(inspectorPort ? { inspectorPort } : {}),
+    workers: broken ? [gateway, brokenStore] : [gateway],
     handleRuntimeStdio(stdout, stderr) {
       const collect = (stream) => {
         let pending = "";
@@ -110,9 +140,10 @@ export async function eventually(predicate, { timeoutMs = 3000, what = "conditio
   }
 }
 
-export function post(gateway, path, body, { key, headers = {} } = {}) {
+export function post(gateway, path, body, { key, headers = {}, signal } = {}) {
   return fetch(`${gateway.url}${path}`, {
     method: "POST",
+    signal,
     headers: {
       "content-type": "application/json",
       ...(key ? { authorization: `Bearer ${key}` } : {}),

@@ -5,6 +5,7 @@
 //         POST {base}/anthropic/v1/messages.
 // It checks the provider key like the real APIs (401 in the provider's format), records
 // every request it receives (for tests to inspect), and can be told how to behave next:
+//   mock.latencyMs = n         every answer waits n ms before its headers (until set back)
 //   mock.behave("slow")        hold the response headers for `slowMs`
 //   mock.behave("gate")        stream the first chunk, then wait for mock.release()
 //   mock.behave("status", 500) answer with that status in the provider's error format
@@ -55,6 +56,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
     gate: null,
     // Responses held open by a "stall" behaviour right now.
     stalled: 0,
+    latencyMs: 0,
     behave(kind, arg) {
       this.next = { kind, arg };
     },
@@ -88,6 +90,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
     if (log) console.log(`[mock] ${req.method} ${req.url} model=${body?.model}`);
     const behaviour = mock.next;
     mock.next = null;
+    if (mock.latencyMs) await sleep(mock.latencyMs);
 
     try {
       if (req.method === "POST" && req.url === "/openai/v1/chat/completions") {
@@ -280,12 +283,19 @@ async function streamEvents(res, events, behaviour, mock, chunkDelayMs) {
 function openaiStream(res, body, behaviour, mock, chunkDelayMs) {
   startSse(res);
   const base = { id: "chatcmpl-mock", object: "chat.completion.chunk", created: now(), model: body.model };
+  // With `stream_options.include_usage`, every chunk carries `usage: null` and a last
+  // chunk with no choices carries the usage, as OpenAI sends them.
+  const withUsage = body.stream_options?.include_usage === true;
+  const usageField = withUsage ? { usage: null } : {};
   const chunk = (delta, finish_reason = null) =>
-    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }] })}\n\n`;
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }], ...usageField })}\n\n`;
+  const pieces = replyPieces(behaviour);
+  const usage = { prompt_tokens: 10, completion_tokens: pieces.length, total_tokens: 10 + pieces.length };
   const events = [
     chunk({ role: "assistant", content: "" }),
-    ...replyPieces(behaviour).map((word) => chunk({ content: word })),
+    ...pieces.map((word) => chunk({ content: word })),
     chunk({}, "stop"),
+    ...(withUsage ? [`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`] : []),
     "data: [DONE]\n\n",
   ];
   return streamEvents(res, events, behaviour, mock, chunkDelayMs);

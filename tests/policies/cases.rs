@@ -43,6 +43,7 @@ const CASE_FILES: &[(&str, &str)] = &[
         "mediation.json",
         include_str!("../policy_cases/mediation.json"),
     ),
+    ("budgets.json", include_str!("../policy_cases/budgets.json")),
 ];
 
 /// Parses every case file; `CaseFile::from_json` refuses a file without a description,

@@ -82,6 +82,7 @@ fn bundle_of(policies: &str) -> PolicyBundle {
             text: policies,
         }],
         catalog: embedded.catalog,
+        limits: embedded.limits,
     };
     PolicyBundle::load(&source, Validation::Strict).unwrap()
 }
@@ -103,6 +104,7 @@ fn context(stream: bool, messages: u64, tokens: u64) -> serde_json::Value {
         "injection_families": [],
         "pii_kinds": [],
         "secret_kinds": [],
+        "budgets": {},
         "country": "US",
     })
 }

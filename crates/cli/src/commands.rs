@@ -60,11 +60,12 @@ fn validate(dir: &Path) -> Result<ExitCode, String> {
         .load(Validation::Strict)
         .map_err(|report| format!("`{}` is not valid\n\n{report}", dir.display()))?;
     println!(
-        "`{}` is valid: {} policies in {} files, {} models, {}",
+        "`{}` is valid: {} policies in {} files, {} models, {} limits, {}",
         dir.display(),
         bundle.policy_count(),
         source.file_count(),
         bundle.catalog().models.len(),
+        bundle.limits().iter().count(),
         hash_summary(&bundle)
     );
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,5 @@
-//! `policy diff`: what publishing a bundle would change, by policy `@id`, schema and
-//! catalog model.
+//! `policy diff`: what publishing a bundle would change, by policy `@id`, schema, catalog
+//! model and limit.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use gateway_policy::bundle::{version_of, PolicyBundle, Validation};
 use gateway_policy::catalog::ModelInfo;
+use gateway_policy::limits::Limit;
 
 use crate::source::{load_bundle, read_bundle};
 use gateway_policy::dir::PolicyDir;
@@ -71,6 +72,14 @@ impl Side {
 
     fn models(&self) -> &BTreeMap<String, ModelInfo> {
         &self.bundle.catalog().models
+    }
+
+    fn limits(&self) -> BTreeMap<&str, &Limit> {
+        self.bundle
+            .limits()
+            .iter()
+            .map(|l| (l.id.as_str(), l))
+            .collect()
     }
 }
 
@@ -140,11 +149,33 @@ pub fn run(old: &Path, new: Option<&Path>, dir: Option<&Path>) -> Result<ExitCod
     }
     println!("models unchanged: {unchanged}");
 
+    let (old_limits, new_limits) = (old.limits(), new.limits());
+    let mut unchanged = 0usize;
+    let ids: BTreeSet<&&str> = old_limits.keys().chain(new_limits.keys()).collect();
+    for id in ids {
+        match (old_limits.get(id), new_limits.get(id)) {
+            (None, Some(_)) => {
+                differences += 1;
+                println!("limit added: `{id}`");
+            }
+            (Some(_), None) => {
+                differences += 1;
+                println!("limit removed: `{id}`");
+            }
+            (Some(a), Some(b)) if a != b => {
+                differences += 1;
+                println!("limit changed: `{id}` ({})", changed_fields(a, b).join(", "));
+            }
+            _ => unchanged += 1,
+        }
+    }
+    println!("limits unchanged: {unchanged}");
+
     let same_hash = old.bundle.content_hash() == new.bundle.content_hash();
     if differences == 0 && !same_hash {
         // Comments or blank lines between policies, file names, catalog formatting.
         differences += 1;
-        println!("other: the sources differ outside policies, schema and models (comments, file names or formatting)");
+        println!("other: the sources differ outside policies, schema, models and limits (comments, file names or formatting)");
     }
     if differences == 0 {
         println!("no differences");
@@ -156,8 +187,9 @@ pub fn run(old: &Path, new: Option<&Path>, dir: Option<&Path>) -> Result<ExitCod
     }
 }
 
-/// The catalog fields (top-level, by their JSON names) that differ between two entries.
-fn changed_fields(a: &ModelInfo, b: &ModelInfo) -> Vec<String> {
+/// The fields (top-level, by their JSON names) that differ between two catalog entries or
+/// limits.
+fn changed_fields<T: serde::Serialize>(a: &T, b: &T) -> Vec<String> {
     let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
         (serde_json::to_value(a), serde_json::to_value(b))
     else {

@@ -47,6 +47,7 @@ pub fn report_in_bundle(path: &Path, error: &BundleError) -> String {
         error,
         &format!("{bundle} (schema)"),
         &format!("{bundle} (catalog)"),
+        &format!("{bundle} (limits)"),
         &|name: &str| format!("{bundle} ({name})"),
     )
 }

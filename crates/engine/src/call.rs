@@ -503,6 +503,32 @@ impl LlmCall {
         )
     }
 
+    /// Token ids sent as embedding inputs: each is exactly one token.
+    pub fn pretokenized_inputs(&self) -> u64 {
+        self.pretokenized
+    }
+
+    /// Asks OpenAI to end a streamed chat answer with its usage (`stream_options.
+    /// include_usage`), so the call can be settled at what it used. Returns whether the
+    /// caller asked for it too (if not, the gateway takes that chunk out again). Other
+    /// calls are left alone and report `true`: there is nothing to take out.
+    pub fn ask_for_stream_usage(&mut self) -> bool {
+        if self.endpoint != Endpoint::ChatCompletions || !self.stream {
+            return true;
+        }
+        let options = self
+            .body
+            .entry("stream_options")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(options) = options else {
+            // Not an object: the provider refuses the call, and nothing streams.
+            return true;
+        };
+        let asked = options.get("include_usage") == Some(&Value::Bool(true));
+        options.insert("include_usage".to_owned(), Value::Bool(true));
+        asked
+    }
+
     /// Estimated tokens of (all inputs, the largest single input): an embeddings request
     /// limits each input on its own, while a chat prompt is one input, so its text is
     /// estimated once for both.

@@ -11,6 +11,14 @@ fn key_hash(api_key: &str) -> String {
     hex::encode(Sha256::digest(api_key.as_bytes()))
 }
 
+/// The id that names a key in budgets and logs: the first 16 hex digits (64 bits) of its
+/// SHA-256, which identify it without revealing it.
+pub fn key_id(api_key: &str) -> String {
+    let mut hash = key_hash(api_key);
+    hash.truncate(16);
+    hash
+}
+
 /// The name of the KV entry that holds the caller key's principal record.
 pub fn kv_entry(api_key: &str) -> String {
     format!("{KV_PREFIX}{}", key_hash(api_key))

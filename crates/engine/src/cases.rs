@@ -7,7 +7,7 @@
 //! tests (natively and on wasm32) and the `policy test` command share it. Reading the
 //! files is the caller's business: this module never touches a file system.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Deserialize;
@@ -16,6 +16,8 @@ use serde_json::Value;
 use crate::call::{Endpoint, LlmCall};
 use crate::decision::{Decide, Decision, RequestFacts, RouteError, Verdict};
 use gateway_policy::bundle::PolicyBundle;
+use gateway_policy::context::{ScopeBudget, SpendLeft};
+use gateway_policy::limits::Scope;
 use gateway_policy::principal::Principal;
 
 /// The reason of a deny no policy decided.
@@ -82,7 +84,42 @@ pub struct Case {
     /// The `anthropic-beta` header the caller sends, if any.
     #[serde(default)]
     pub anthropic_beta: Option<String>,
+    /// The budget objects' report for each scope with limits, as the call would see it.
+    #[serde(default)]
+    pub budgets: BTreeMap<Scope, CaseBudget>,
     pub expect: Expect,
+}
+
+/// A scope's budget state in a case (the schema's `ScopeBudget`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseBudget {
+    pub used_percent: u64,
+    #[serde(default)]
+    pub spend_used_percent: Option<u64>,
+    #[serde(default)]
+    pub spend_remaining_micro_usd: Option<u64>,
+}
+
+impl Case {
+    fn facts(&self) -> RequestFacts {
+        let budgets = self
+            .budgets
+            .iter()
+            .map(|(&scope, budget)| ScopeBudget {
+                scope,
+                used_percent: budget.used_percent,
+                spend: budget.spend_used_percent.map(|used_percent| SpendLeft {
+                    used_percent,
+                    remaining_micro_usd: budget.spend_remaining_micro_usd.unwrap_or(0),
+                }),
+            })
+            .collect();
+        RequestFacts {
+            country: self.country.clone(),
+            budgets,
+        }
+    }
 }
 
 /// The expectation as written: exactly one of `decision` (with `policies` and optionally
@@ -298,9 +335,7 @@ pub fn run_case(bundle: &PolicyBundle, case: &Case) -> CaseResult {
             message: error.to_string(),
         },
         Ok(route) => {
-            let facts = RequestFacts {
-                country: case.country.clone(),
-            };
+            let facts = case.facts();
             Actual::Decision(Box::new(bundle.decide(
                 CASE_DECISION_ID.to_owned(),
                 &case.principal,

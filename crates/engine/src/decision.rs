@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::call::LlmCall;
 use gateway_policy::bundle::{CedarTypes, PolicyBundle};
 use gateway_policy::catalog::{ModelInfo, Provider};
-use gateway_policy::context::RequestContext;
+use gateway_policy::context::{RequestContext, ScopeBudget};
 use gateway_policy::obligations::{self, Obligation};
 use gateway_policy::principal::Principal;
 use gateway_policy::slice::ScopeRequest;
@@ -43,6 +43,8 @@ pub enum RouteError {
 pub struct RequestFacts {
     /// ISO 3166 alpha-2 country of the caller (Cloudflare's `request.cf.country`).
     pub country: Option<String>,
+    /// The state of each scope's budgets, from the reservation made before deciding.
+    pub budgets: Vec<ScopeBudget>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -297,6 +299,7 @@ fn evaluate(
         injection_families: &assessment.injection_families,
         pii_kinds: &assessment.pii_kinds,
         secret_kinds: &assessment.secret_kinds,
+        budgets: &facts.budgets,
         country: facts.country.as_deref(),
     }
     .to_cedar()?;

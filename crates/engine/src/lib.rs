@@ -1,10 +1,11 @@
 //! The gateway's engine: everything that decides about a call, on any host.
 //!
 //! Call normalisation (`call`, `wire`), the detectors (`detect`), token estimates
-//! (`tokens`), the Cedar decision (`decision`), the output guard (`guard`) and the
+//! (`tokens`), budget metering (`budget`), the Cedar decision (`decision`), the output guard (`guard`) and the
 //! decision cases operators write (`cases`). It never depends on the worker runtime, so
 //! it runs natively (tests, benches, fuzzers, the CLI) and in any wasm host.
 
+pub mod budget;
 pub mod call;
 pub mod caller_key;
 pub mod cases;

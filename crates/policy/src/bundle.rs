@@ -1,4 +1,4 @@
-//! A policy bundle: the Cedar schema, the policies and the model catalog, parsed and
+//! A policy bundle: the Cedar schema, the policies, the model catalog and the limits, parsed and
 //! validated as one unit, with a content hash that names its version.
 //!
 //! Stages follow Cedar's: parse (schema, each policy file, the catalog), then validate
@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, CatalogError, ModelInfo, Provider};
 use crate::context;
+use crate::limits::{LimitSet, LimitsError, LIMITS_FILE};
 use crate::memo::Memo;
 use crate::obligations::{self, Obligation};
 use crate::principal::Principal;
@@ -75,6 +76,8 @@ pub struct BundleSource<'a> {
     pub schema: &'a str,
     pub policy_files: Vec<PolicyFile<'a>>,
     pub catalog: &'a str,
+    /// `budgets.json`; empty when the set declares no limits.
+    pub limits: &'a str,
 }
 
 impl<'a> BundleSource<'a> {
@@ -92,7 +95,13 @@ impl<'a> BundleSource<'a> {
             schema,
             policy_files,
             catalog,
+            limits: "",
         }
+    }
+
+    /// The same source with `budgets.json`'s text.
+    pub fn with_limits(self, limits: &'a str) -> Self {
+        BundleSource { limits, ..self }
     }
 }
 
@@ -136,6 +145,8 @@ pub enum BundleError {
     Invalid(Vec<InvalidPolicy>),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error("{LIMITS_FILE}: {0}")]
+    Limits(#[from] LimitsError),
     #[error("entity type name `{0}` does not parse: {1}")]
     TypeName(String, String),
     #[error("the schema does not accept the request context the gateway sends: {0}")]
@@ -169,6 +180,7 @@ pub struct PolicyBundle {
     /// parses the key on every call).
     notes: HashMap<PolicyId, PolicyNotes>,
     catalog: Catalog,
+    limits: LimitSet,
     types: CedarTypes,
     /// Cedar entities for each catalog model (with its provider as parent), keyed by
     /// model id, built once so a request only clones the one it names.
@@ -218,6 +230,7 @@ impl PolicyBundle {
         }
 
         let catalog = Catalog::from_json(source.catalog)?;
+        let limits = LimitSet::from_json(source.limits)?;
         let types = CedarTypes::parse()?;
         context::check_schema(&schema, &types.action, &types.user, &types.model)
             .map_err(BundleError::RequestContext)?;
@@ -230,6 +243,7 @@ impl PolicyBundle {
             policies: PolicyIndex::new(policies),
             notes,
             catalog,
+            limits,
             types,
             model_entities,
             provider_entities,
@@ -273,6 +287,11 @@ impl PolicyBundle {
         &self.catalog
     }
 
+    /// The budgets and rate limits the set declares.
+    pub fn limits(&self) -> &LimitSet {
+        &self.limits
+    }
+
     pub fn model(&self, id: &str) -> Option<&ModelInfo> {
         self.catalog.model(id)
     }
@@ -297,7 +316,7 @@ impl PolicyBundle {
             .map_or(&[][..], |notes| notes.obligations.as_slice())
     }
 
-    /// Hex SHA-256 over the schema, every policy file (by name) and the catalog.
+    /// Hex SHA-256 over the schema, every policy file (by name), the catalog and the limits.
     pub fn content_hash(&self) -> &str {
         &self.content_hash
     }
@@ -456,7 +475,8 @@ fn diagnostic_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Hex SHA-256 over length-prefixed parts (so no two different sources share a hash):
-/// the schema, every policy file by name in name order, the catalog.
+/// the schema, every policy file by name in name order, the catalog, and the limits when
+/// there are any (so a set without limits keeps the hash it had before they existed).
 pub fn content_hash(source: &BundleSource<'_>) -> String {
     let mut files = source.policy_files.clone();
     files.sort_by(|a, b| a.name.cmp(b.name));
@@ -474,5 +494,9 @@ pub fn content_hash(source: &BundleSource<'_>) -> String {
     }
     part(b"catalog");
     part(source.catalog.as_bytes());
+    if !source.limits.is_empty() {
+        part(b"limits");
+        part(source.limits.as_bytes());
+    }
     hex::encode(hasher.finalize())
 }

@@ -9,6 +9,8 @@ use cedar_policy::{
     Context, EntityId, EntityTypeName, EntityUid, Request, RestrictedExpression, Schema,
 };
 
+use crate::limits::Scope;
+
 /// The actions the gateway asks Cedar about (`Endpoint::action`), in schema spelling.
 pub const ACTIONS: [&str; 3] = ["chat.completion", "embedding", "message"];
 
@@ -17,7 +19,26 @@ pub const SHAPE: &str = "{ stream: Bool, max_output_tokens: Long, estimated_inpu
 largest_input_tokens: Long, choices: Long, tools_present: Bool, tool_kinds: Set<String>, \
 beta_features: Set<String>, service_tier: String, message_count: Long, \
 estimated_cost_micro_usd: Long, injection_score: Long, injection_families: Set<String>, \
-pii_kinds: Set<String>, secret_kinds: Set<String>, country?: String }";
+pii_kinds: Set<String>, secret_kinds: Set<String>, budgets: { org?: ScopeBudget, \
+team?: ScopeBudget, user?: ScopeBudget, key?: ScopeBudget }, country?: String } where ScopeBudget \
+is { used_percent: Long, spend_used_percent?: Long, spend_remaining_micro_usd?: Long }";
+
+/// One scope's budgets in their current windows, as its budget object reported them
+/// when the call reserved (calls in flight count as used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeBudget {
+    pub scope: Scope,
+    /// The highest share used of any of the scope's limits, in whole percent.
+    pub used_percent: u64,
+    /// The tightest spend limit's share used and what it has left, when one applies.
+    pub spend: Option<SpendLeft>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpendLeft {
+    pub used_percent: u64,
+    pub remaining_micro_usd: u64,
+}
 
 /// One request's facts, as the detectors, the estimator and the edge found them.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +58,8 @@ pub struct RequestContext<'a> {
     pub injection_families: &'a [&'static str],
     pub pii_kinds: &'a [&'static str],
     pub secret_kinds: &'a [&'static str],
+    /// The scopes with limits that apply to the call (at most one entry a scope).
+    pub budgets: &'a [ScopeBudget],
     /// ISO 3166 alpha-2 country of the caller, when the edge knows it.
     pub country: Option<&'a str>,
 }
@@ -44,7 +67,6 @@ pub struct RequestContext<'a> {
 impl RequestContext<'_> {
     /// The Cedar context. Counts are clamped into Cedar's `Long` range.
     pub fn to_cedar(self) -> Result<Context, String> {
-        let long = |n: u64| RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX));
         fn strings<S: AsRef<str>>(names: &[S]) -> RestrictedExpression {
             RestrictedExpression::new_set(
                 names
@@ -77,6 +99,7 @@ impl RequestContext<'_> {
             ("injection_families", strings(self.injection_families)),
             ("pii_kinds", strings(self.pii_kinds)),
             ("secret_kinds", strings(self.secret_kinds)),
+            ("budgets", budgets(self.budgets)),
         ];
         if let Some(country) = self.country {
             pairs.push((
@@ -89,9 +112,32 @@ impl RequestContext<'_> {
     }
 }
 
+fn long(n: u64) -> RestrictedExpression {
+    RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn budgets(scopes: &[ScopeBudget]) -> RestrictedExpression {
+    let records = scopes.iter().map(|budget| {
+        let mut fields = vec![("used_percent".to_owned(), long(budget.used_percent))];
+        if let Some(spend) = budget.spend {
+            fields.push(("spend_used_percent".to_owned(), long(spend.used_percent)));
+            fields.push((
+                "spend_remaining_micro_usd".to_owned(),
+                long(spend.remaining_micro_usd),
+            ));
+        }
+        // Field names are distinct, so the record always builds.
+        let record = RestrictedExpression::new_record(fields)
+            .unwrap_or_else(|_| RestrictedExpression::new_bool(false));
+        (budget.scope.id().to_owned(), record)
+    });
+    RestrictedExpression::new_record(records)
+        .unwrap_or_else(|_| RestrictedExpression::new_bool(false))
+}
+
 /// Checks that `schema` accepts the context the gateway builds, for each of its actions
-/// (with and without the optional `country`, with every set non-empty so element types
-/// are checked), and a `principal` and `resource` of the given types.
+/// (with and without the optional `country` and the budgets of every scope, with every
+/// set non-empty so element types are checked), and a `principal` and `resource` of the given types.
 pub fn check_schema(
     schema: &Schema,
     action_type: &EntityTypeName,
@@ -103,7 +149,23 @@ pub fn check_schema(
     };
     let kinds: &[&'static str] = &["probe"];
     let names = ["probe".to_owned()];
-    for country in [None, Some("US")] {
+    let every_scope = Scope::ALL.map(|scope| ScopeBudget {
+        scope,
+        used_percent: 1,
+        spend: Some(SpendLeft {
+            used_percent: 1,
+            remaining_micro_usd: 1,
+        }),
+    });
+    let no_spend = every_scope.map(|budget| ScopeBudget {
+        spend: None,
+        ..budget
+    });
+    for (country, budgets) in [
+        (None, &[][..]),
+        (Some("US"), &every_scope[..]),
+        (None, &no_spend[..]),
+    ] {
         let probe = RequestContext {
             stream: true,
             max_output_tokens: 1,
@@ -120,6 +182,7 @@ pub fn check_schema(
             injection_families: kinds,
             pii_kinds: kinds,
             secret_kinds: kinds,
+            budgets,
             country,
         };
         for action in ACTIONS {

@@ -7,12 +7,13 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use crate::bundle::BundleError;
 
 /// The error with Cedar's own diagnostic (source snippet, label, help) where it has one,
-/// rendered by miette's graphical handler without colour. `schema` and `catalog` name
-/// those files; `file` maps a policy file's name in the source to the name to show.
+/// rendered by miette's graphical handler without colour. `schema`, `catalog` and
+/// `limits` name those files; `file` maps a policy file's name in the source to the name to show.
 pub fn report(
     error: &BundleError,
     schema: &str,
     catalog: &str,
+    limits: &str,
     file: &dyn Fn(&str) -> String,
 ) -> String {
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor());
@@ -57,6 +58,7 @@ pub fn report(
         | BundleError::DuplicateId { file: name, .. } => renamed(name),
         BundleError::Catalog(e) => format!("{catalog}: {e}"),
         BundleError::CatalogEntity { .. } => format!("{catalog}: {error}"),
+        BundleError::Limits(e) => format!("{limits}: {e}"),
         BundleError::RequestContext(_) => format!("{schema}: {error}"),
         other => other.to_string(),
     }

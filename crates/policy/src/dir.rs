@@ -1,10 +1,12 @@
 //! A policy source directory as operators keep it and `build.rs` embeds it:
-//! `schema.cedarschema`, every `*.cedar` file directly in it, and `models.json`.
+//! `schema.cedarschema`, every `*.cedar` file directly in it, `models.json`, and
+//! `budgets.json` when the set declares budgets and rate limits.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::bundle::{content_hash, BundleSource};
+use crate::limits::LIMITS_FILE;
 #[cfg(feature = "report")]
 use crate::bundle::{BundleError, PolicyBundle, Validation};
 
@@ -20,6 +22,8 @@ pub struct PolicyDir {
     pub dir: PathBuf,
     schema: String,
     catalog: String,
+    /// Empty when the directory has no `budgets.json`.
+    limits: String,
     files: Vec<SourceFile>,
 }
 
@@ -55,6 +59,7 @@ impl PolicyDir {
             dir: dir.to_owned(),
             schema: read_text(&dir.join(SCHEMA_FILE))?,
             catalog: read_text(&dir.join(CATALOG_FILE))?,
+            limits: read_optional_text(&dir.join(LIMITS_FILE))?,
             files,
         })
     }
@@ -64,7 +69,7 @@ impl PolicyDir {
             .files
             .iter()
             .map(|f| (f.name.as_str(), f.text.as_str()));
-        BundleSource::new(&self.schema, &self.catalog, files)
+        BundleSource::new(&self.schema, &self.catalog, files).with_limits(&self.limits)
     }
 
     pub fn schema(&self) -> &str {
@@ -73,6 +78,10 @@ impl PolicyDir {
 
     pub fn catalog(&self) -> &str {
         &self.catalog
+    }
+
+    pub fn limits(&self) -> &str {
+        &self.limits
     }
 
     pub fn file_count(&self) -> usize {
@@ -109,6 +118,7 @@ impl PolicyDir {
             error,
             &self.dir.join(SCHEMA_FILE).display().to_string(),
             &self.dir.join(CATALOG_FILE).display().to_string(),
+            &self.dir.join(LIMITS_FILE).display().to_string(),
             &path_of,
         )
     }
@@ -131,6 +141,14 @@ pub fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>,
 pub fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_message(&e)))
+}
+
+/// The file's text, or empty when it does not exist.
+fn read_optional_text(path: &Path) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+        _ => read_text(path),
+    }
 }
 
 /// An I/O error's message, lower-cased like the rest of the messages.

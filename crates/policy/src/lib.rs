@@ -1,6 +1,6 @@
 //! The policy layer of the gateway: what a policy bundle is and how it is checked.
 //!
-//! The Cedar schema and policies, the model catalog, the detector kinds policies can
+//! The Cedar schema and policies, the model catalog, budgets and rate limits, the detector kinds policies can
 //! name, obligations, principals, the request context, policy slicing, and signed,
 //! versioned bundles. `build.rs` (embedding the policy set), the worker and the `policy`
 //! CLI all load bundles through this crate, so the build refuses exactly what the runtime
@@ -13,6 +13,7 @@ pub mod context;
 pub mod diagnostics;
 pub mod dir;
 pub mod kind;
+pub mod limits;
 pub mod memo;
 pub mod obligations;
 pub mod principal;

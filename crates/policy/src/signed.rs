@@ -49,6 +49,9 @@ pub struct SignedBundle {
     pub schema: String,
     pub policies: Vec<BundleFile>,
     pub catalog: String,
+    /// `budgets.json`; absent when the set declares no limits.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub limits: String,
     /// Hex SHA-256 of the source, as `bundle::content_hash` computes it.
     pub content_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,6 +229,7 @@ impl SignedBundle {
             schema: source.schema.to_owned(),
             policies,
             catalog: source.catalog.to_owned(),
+            limits: source.limits.to_owned(),
             content_hash: content_hash(source),
             signature: None,
         }
@@ -236,7 +240,7 @@ impl SignedBundle {
             .policies
             .iter()
             .map(|f| (f.name.as_str(), f.text.as_str()));
-        BundleSource::new(&self.schema, &self.catalog, files)
+        BundleSource::new(&self.schema, &self.catalog, files).with_limits(&self.limits)
     }
 
     /// The canonical bytes a signature covers: length-prefixed context, format, version,

@@ -3,6 +3,7 @@
 
 mod catalog_errors;
 mod identity;
+mod limits_errors;
 mod policy_errors;
 mod schema_errors;
 
@@ -50,6 +51,7 @@ fn source_with_policies<'a>(files: &[(&'a str, &'a str)]) -> BundleSource<'a> {
             .map(|&(name, text)| PolicyFile { name, text })
             .collect(),
         catalog: source.catalog,
+        limits: source.limits,
     }
 }
 

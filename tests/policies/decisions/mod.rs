@@ -52,6 +52,7 @@ fn decide(
         route,
         &RequestFacts {
             country: country.map(str::to_owned),
+            ..RequestFacts::default()
         },
         &clock,
     );

@@ -31,6 +31,7 @@ fn bundle_keygen_sign_verify_round_trip() {
         names,
         [
             "policies/access.cedar",
+            "policies/budgets.cedar",
             "policies/governance.cedar",
             "policies/limits.cedar"
         ]

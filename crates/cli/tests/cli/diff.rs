@@ -1,7 +1,9 @@
-//! `policy diff`: policies added, removed and changed, models changed, the working
-//! directory as the new side, and inputs it cannot read.
+//! `policy diff`: policies added, removed and changed, models and limits changed, the
+//! working directory as the new side, and inputs it cannot read.
 
-use crate::support::{embedded_counts, policy, signed_bundle, unsigned_bundle, TempDir};
+use crate::support::{
+    embedded_counts, policy, repo_policies, signed_bundle, unsigned_bundle, TempDir,
+};
 use gateway_policy::bundle::version_of;
 use serde_json::{json, Value};
 
@@ -25,10 +27,17 @@ fn diff_lists_policies_added_removed_and_changed_and_models_changed() {
         "policies/models.json",
         &serde_json::to_string_pretty(&catalog).unwrap(),
     );
+    dir.edit("policies/budgets.json", |t| {
+        t.replace("\"spend_usd\": 5000 }", "\"spend_usd\": 7500 }").replace(
+            "\"requests\": 600,",
+            "\"requests\": 600, \"tokens\": 900 }, { \"id\": \"key-hourly\", \"scope\": \"key\", \"match\": \"*\", \"window\": \"hour\", \"requests\": 10000,",
+        )
+    });
     unsigned_bundle(&dir, "new.json", 2);
     let new = dir.bundle("new.json");
 
     let (policies, models) = embedded_counts();
+    let limits = repo_policies().1.limits().iter().count();
     let body = format!(
         "version: 1 -> 2\n\
          policy removed: `embargoed-regions`\n\
@@ -38,9 +47,14 @@ fn diff_lists_policies_added_removed_and_changed_and_models_changed() {
          schema: unchanged\n\
          model changed: `gpt-4o` (context_window, premium)\n\
          models unchanged: {}\n\
-         4 differences\n",
+         limit added: `key-hourly`\n\
+         limit changed: `key-rate` (caps)\n\
+         limit changed: `team-monthly-spend` (caps)\n\
+         limits unchanged: {}\n\
+         7 differences\n",
         policies - 2,
-        models - 1
+        models - 1,
+        limits - 2
     );
     let run = policy(dir.path(), &["diff", "old.json", "new.json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -85,6 +99,7 @@ fn diff_of_the_same_content_exits_0_and_an_unreadable_input_exits_2() {
         format!("policies unchanged: {policies}"),
         "schema: unchanged".to_owned(),
         format!("models unchanged: {models}"),
+        format!("limits unchanged: {}", repo_policies().1.limits().iter().count()),
         "no differences".to_owned(),
     ];
     assert_eq!(
@@ -104,7 +119,7 @@ fn diff_of_the_same_content_exits_0_and_an_unreadable_input_exits_2() {
     assert_eq!(run.code, 1);
     assert!(
         run.stdout.ends_with(
-            "other: the sources differ outside policies, schema and models (comments, file names \
+            "other: the sources differ outside policies, schema, models and limits (comments, file names \
          or formatting)\n1 difference\n"
         ),
         "{}",

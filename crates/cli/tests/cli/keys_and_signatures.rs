@@ -90,14 +90,24 @@ fn verify_refuses_unsigned_unknown_key_tampered_text_and_tampered_version() {
     let good: Value = serde_json::from_str(&dir.read("good.json")).unwrap();
 
     let mut text = good.clone();
-    // policies[2] is limits.cedar (files are sorted by name).
-    let policy_text = text["policies"][2]["text"].as_str().unwrap().to_owned();
-    text["policies"][2]["text"] = json!(policy_text.replace("\"suspended\"", "\"banned\""));
+    // policies[3] is limits.cedar (files are sorted by name).
+    let policy_text = text["policies"][3]["text"].as_str().unwrap().to_owned();
+    text["policies"][3]["text"] = json!(policy_text.replace("\"suspended\"", "\"banned\""));
     dir.write("text.json", &text.to_string());
     let run = verify("text.json");
     run.fails(
         1,
         "error: `text.json` does not verify: bundle content hash does not match its content\n",
+    );
+
+    // A raised budget is as tampered as a rewritten policy.
+    let mut limits = good.clone();
+    let budgets = limits["limits"].as_str().unwrap().replace("5000", "5000000");
+    limits["limits"] = json!(budgets);
+    dir.write("limits.json", &limits.to_string());
+    verify("limits.json").fails(
+        1,
+        "error: `limits.json` does not verify: bundle content hash does not match its content\n",
     );
 
     let mut version = good;
@@ -111,8 +121,8 @@ fn verify_refuses_unsigned_unknown_key_tampered_text_and_tampered_version() {
 
     // Signed by a trusted key, hash intact, but a policy fails the schema.
     let mut broken = dir.bundle("good.json");
-    // policies[2] is limits.cedar (files are sorted by name).
-    broken.policies[2].text = broken.policies[2]
+    // policies[3] is limits.cedar (files are sorted by name).
+    broken.policies[3].text = broken.policies[3]
         .text
         .replace("principal.tier == \"pro\"", "principal.tierr == \"pro\"");
     let mut broken = SignedBundle::from_source(&broken.source(), 5, &broken.created_at);

@@ -48,7 +48,11 @@ impl TempDir {
         for entry in std::fs::read_dir(Path::new(REPO).join("policies")).unwrap() {
             let path = entry.unwrap().path();
             let file = path.file_name().unwrap().to_str().unwrap().to_owned();
-            if file.ends_with(".cedar") || file == "schema.cedarschema" || file == "models.json" {
+            if file.ends_with(".cedar")
+                || file == "schema.cedarschema"
+                || file == "models.json"
+                || file == "budgets.json"
+            {
                 dir.write(
                     &format!("policies/{file}"),
                     &std::fs::read_to_string(&path).unwrap(),

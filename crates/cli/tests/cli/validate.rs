@@ -1,7 +1,7 @@
 //! `policy validate`: the policies' summary and content hash, and Cedar's diagnostics
 //! for what does not validate or parse.
 
-use crate::support::{embedded_counts, embedded_hash, policy, TempDir};
+use crate::support::{embedded_counts, embedded_hash, policy, repo_policies, TempDir};
 use gateway_policy::bundle::version_of;
 
 #[test]
@@ -10,11 +10,12 @@ fn validate_accepts_the_policies_and_reports_the_embedded_version() {
     let run = policy(dir.path(), &["validate"]);
     run.ok();
     let (policies, models) = embedded_counts();
+    let limits = repo_policies().1.limits().iter().count();
     // The same source names its files as build.rs does, so the hash is the embedded one.
     assert_eq!(
         run.stdout,
         format!(
-            "`policies` is valid: {policies} policies in 3 files, {models} models, version {} \
+            "`policies` is valid: {policies} policies in 4 files, {models} models, {limits} limits, version {} \
              (content hash {})\n",
             version_of(&embedded_hash()),
             embedded_hash()

@@ -72,6 +72,11 @@ impl Framer {
         Ok(events)
     }
 
+    /// Bytes held for an event not yet complete.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The stream ended: a last event without its blank line, if any.
     pub fn finish(&mut self) -> Option<Event> {
         let raw = std::mem::take(&mut self.buf);

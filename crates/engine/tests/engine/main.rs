@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+mod budget;
 mod call;
 mod confusables;
 mod detectors;

@@ -1,0 +1,227 @@
+//! The ledger: all-or-nothing reservations that never pass a cap, settlement at actual
+//! use, release, expiry sweeps, window roll-over, and retry hints.
+
+use gateway_engine::budget::ledger::{Amount, Ledger, LimitLine, Operation, Outcome, HELD_RETRY_MS};
+use gateway_engine::budget::Dimension;
+use gateway_policy::limits::{Caps, Window};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+/// 2026-12-01T19:13:00Z: the start of a minute.
+const T0: u64 = 1_796_152_380_000;
+const TTL: u64 = 60_000;
+
+fn line(limit: &str, window: Window, caps: Caps) -> LimitLine {
+    LimitLine {
+        limit: limit.to_owned(),
+        window,
+        caps,
+    }
+}
+
+fn spend(micro_usd: u64) -> Caps {
+    Caps {
+        micro_usd: Some(micro_usd),
+        ..Caps::default()
+    }
+}
+
+fn requests(n: u64) -> Caps {
+    Caps {
+        requests: Some(n),
+        ..Caps::default()
+    }
+}
+
+fn costing(micro_usd: u64) -> Amount {
+    Amount {
+        requests: 1,
+        tokens: 10,
+        micro_usd,
+    }
+}
+
+fn reserve(ledger: &mut Ledger, hold: &str, lines: &[LimitLine], amount: Amount, now: u64) -> Outcome {
+    let operation = Operation::Reserve {
+        hold: hold.to_owned(),
+        lines: lines.to_vec(),
+        amount,
+        ttl_ms: TTL,
+    };
+    ledger.apply(&operation, now).0
+}
+
+fn settle(ledger: &mut Ledger, hold: &str, actual: Amount, now: u64) {
+    let operation = Operation::Settle {
+        hold: hold.to_owned(),
+        actual,
+    };
+    ledger.apply(&operation, now);
+}
+
+fn release(ledger: &mut Ledger, hold: &str, now: u64) {
+    let operation = Operation::Release {
+        hold: hold.to_owned(),
+    };
+    ledger.apply(&operation, now);
+}
+
+fn used(ledger: &Ledger, limit: &str) -> Amount {
+    let counter = ledger.counter(limit).unwrap();
+    counter.used.plus(counter.held)
+}
+
+#[test]
+fn exactly_as_many_calls_as_fit_are_granted_and_the_rest_refused() {
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(1_000))];
+    let granted: Vec<bool> = (0..64)
+        .map(|i| reserve(&mut ledger, &format!("h{i}"), &lines, costing(300), T0).granted)
+        .collect();
+    assert_eq!(granted.iter().filter(|g| **g).count(), 3);
+    assert!(granted[..3].iter().all(|g| *g));
+    assert_eq!(used(&ledger, "team").micro_usd, 900);
+    assert_eq!(ledger.hold_count(), 3);
+}
+
+#[test]
+fn a_refusal_in_one_limit_reserves_nothing_in_the_others() {
+    let mut ledger = Ledger::default();
+    let lines = [
+        line("spend", Window::Day, spend(1_000_000)),
+        line("rpm", Window::Minute, requests(1)),
+    ];
+    assert!(reserve(&mut ledger, "a", &lines, costing(10), T0).granted);
+    let refused = reserve(&mut ledger, "b", &lines, costing(10), T0);
+    assert!(!refused.granted);
+    let why = refused.refusal.unwrap();
+    assert_eq!((why.limit.as_str(), why.dimension), ("rpm", Dimension::Requests));
+    // The spend limit holds only the first call.
+    assert_eq!(used(&ledger, "spend").micro_usd, 10);
+    assert!(ledger.hold("b").is_none());
+}
+
+#[test]
+fn settling_replaces_the_hold_by_the_actual_use() {
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(1_000))];
+    assert!(reserve(&mut ledger, "a", &lines, costing(900), T0).granted);
+    assert!(!reserve(&mut ledger, "b", &lines, costing(200), T0).granted);
+    settle(&mut ledger, "a", costing(150), T0 + 1);
+    let counter = ledger.counter("team").unwrap();
+    assert_eq!((counter.used.micro_usd, counter.held.micro_usd), (150, 0));
+    assert!(reserve(&mut ledger, "b", &lines, costing(200), T0 + 2).granted);
+    // A second settlement of the same hold changes nothing.
+    settle(&mut ledger, "a", costing(500), T0 + 3);
+    assert_eq!(used(&ledger, "team").micro_usd, 350);
+}
+
+#[test]
+fn releasing_drops_the_hold_without_charge() {
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(1_000))];
+    assert!(reserve(&mut ledger, "a", &lines, costing(900), T0).granted);
+    release(&mut ledger, "a", T0 + 1);
+    assert_eq!(used(&ledger, "team"), Amount::default());
+    assert_eq!(ledger.hold_count(), 0);
+}
+
+#[test]
+fn an_expired_hold_is_charged_in_full_and_a_late_settlement_is_ignored() {
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(1_000))];
+    assert!(reserve(&mut ledger, "a", &lines, costing(400), T0).granted);
+    assert_eq!(ledger.next_expiry(), Some(T0 + TTL));
+    assert!(ledger.sweep(T0 + TTL - 1).holds_removed.is_empty());
+    let changes = ledger.sweep(T0 + TTL);
+    assert_eq!(changes.holds_removed, vec!["a".to_owned()]);
+    let counter = ledger.counter("team").unwrap();
+    assert_eq!((counter.used.micro_usd, counter.held.micro_usd), (400, 0));
+    settle(&mut ledger, "a", costing(1), T0 + TTL + 1);
+    assert_eq!(used(&ledger, "team").micro_usd, 400);
+    assert_eq!(ledger.next_expiry(), None);
+}
+
+#[test]
+fn a_window_that_rolls_over_starts_empty_and_old_holds_do_not_leak_into_it() {
+    let mut ledger = Ledger::default();
+    let lines = [line("rpm", Window::Minute, requests(2))];
+    assert!(reserve(&mut ledger, "a", &lines, costing(0), T0).granted);
+    assert!(reserve(&mut ledger, "b", &lines, costing(0), T0 + 1).granted);
+    let refused = reserve(&mut ledger, "c", &lines, costing(0), T0 + 2);
+    assert!(!refused.granted);
+    // The next minute: two more fit, whatever the old holds do.
+    assert!(reserve(&mut ledger, "c", &lines, costing(0), T0 + 60_000).granted);
+    settle(&mut ledger, "a", costing(0), T0 + 60_001);
+    release(&mut ledger, "b", T0 + 60_002);
+    assert_eq!(used(&ledger, "rpm").requests, 1);
+    assert!(reserve(&mut ledger, "d", &lines, costing(0), T0 + 60_003).granted);
+    assert!(!reserve(&mut ledger, "e", &lines, costing(0), T0 + 60_004).granted);
+}
+
+#[test]
+fn retry_hints_name_the_window_end_the_holds_or_never() {
+    let mut ledger = Ledger::default();
+    let lines = [line("rpm", Window::Minute, requests(1))];
+    assert!(reserve(&mut ledger, "a", &lines, costing(0), T0 + 15_000).granted);
+    // Held, not settled: retry soon.
+    let held = reserve(&mut ledger, "b", &lines, costing(0), T0 + 15_000);
+    assert_eq!(held.refusal.unwrap().retry_after_ms, Some(HELD_RETRY_MS));
+    // Settled: retry when the minute ends, 45 s later.
+    settle(&mut ledger, "a", costing(0), T0 + 15_000);
+    let full = reserve(&mut ledger, "b", &lines, costing(0), T0 + 15_000);
+    assert_eq!(full.refusal.unwrap().retry_after_ms, Some(45_000));
+    // Larger than the cap on its own: waiting never helps.
+    let lines = [line("team", Window::Month, spend(100))];
+    let never = reserve(&mut ledger, "c", &lines, costing(101), T0);
+    assert_eq!(never.refusal.unwrap().retry_after_ms, None);
+}
+
+#[test]
+fn a_retried_reservation_is_granted_once() {
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(1_000))];
+    assert!(reserve(&mut ledger, "a", &lines, costing(600), T0).granted);
+    assert!(reserve(&mut ledger, "a", &lines, costing(600), T0).granted);
+    assert_eq!(used(&ledger, "team").micro_usd, 600);
+}
+
+#[test]
+fn the_states_before_a_reservation_report_use_remaining_and_share() {
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(1_000))];
+    reserve(&mut ledger, "a", &lines, costing(250), T0);
+    let outcome = reserve(&mut ledger, "b", &lines, costing(100), T0);
+    let state = &outcome.states[0];
+    assert_eq!(state.used.micro_usd, 250);
+    assert_eq!(state.remaining(Dimension::Spend), Some(750));
+    assert_eq!(state.used_percent(Dimension::Spend), Some(25));
+    assert_eq!(state.used_percent(Dimension::Requests), None);
+}
+
+#[test]
+fn a_raised_cap_applies_to_the_next_call_and_keeps_what_was_counted() {
+    let mut ledger = Ledger::default();
+    let small = [line("team", Window::Month, spend(500))];
+    assert!(reserve(&mut ledger, "a", &small, costing(400), T0).granted);
+    assert!(!reserve(&mut ledger, "b", &small, costing(400), T0).granted);
+    let raised = [line("team", Window::Month, spend(1_000))];
+    assert!(reserve(&mut ledger, "b", &raised, costing(400), T0).granted);
+    assert_eq!(used(&ledger, "team").micro_usd, 800);
+}
+
+#[test]
+fn amounts_saturate_instead_of_wrapping() {
+    let max = (1u64 << 53) - 1;
+    let big = Amount {
+        requests: max,
+        tokens: max,
+        micro_usd: max,
+    };
+    assert_eq!(big.plus(big), big);
+    assert_eq!(Amount::default().minus(big), Amount::default());
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(max))];
+    assert!(reserve(&mut ledger, "a", &lines, big, T0).granted);
+    assert!(!reserve(&mut ledger, "b", &lines, costing(1), T0).granted);
+}

@@ -1,0 +1,448 @@
+//! Budgets and rate limits at the edge: the call's worst case is reserved in the budget
+//! object of every scope member it counts against (in parallel, all or nothing), the
+//! decision sees each scope's state, and the call is later settled at what it used or
+//! released when it never reached the provider.
+//!
+//! A reservation either holds in every object or in none: objects that granted are
+//! released when another refuses. No object ever holds more than its cap, so no
+//! interleaving of calls, streams or isolates passes a limit; the price is that a call
+//! refused elsewhere briefly held room it did not use.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use worker::{Context, Env, Method, Request, RequestInit, Stub};
+
+use gateway_engine::budget::{
+    Amount, Dimension, LimitLine, LimitState, Operation, Outcome, Refusal, Usage,
+};
+use gateway_policy::catalog::Prices;
+use gateway_policy::context::{ScopeBudget, SpendLeft};
+use gateway_policy::limits::{LimitSet, Scope, ScopeMembers};
+
+use super::config::{BudgetFailure, Config, BUDGET_BINDING};
+use super::guarded::within;
+use super::log;
+use super::reply::{ErrorKind, Failure};
+
+/// A scope member's budget object and the limits of the call in it.
+struct ScopeObject {
+    scope: Scope,
+    name: String,
+    stub: Stub,
+    lines: Vec<LimitLine>,
+}
+
+/// A call's holds, from reservation to settlement.
+pub struct Metered {
+    hold: String,
+    objects: Vec<ScopeObject>,
+    /// Each scope's limits as they stood before this call's reservation.
+    states: Vec<(Scope, Vec<LimitState>)>,
+    reserved: Amount,
+    /// The reserved input-token bound, charged when the provider never reports input.
+    pub input_bound: u64,
+    prices: Prices,
+}
+
+/// The limits that apply to a caller, grouped by scope member.
+fn objects(
+    env: &Env,
+    limits: &LimitSet,
+    members: &ScopeMembers<'_>,
+) -> worker::Result<Vec<ScopeObject>> {
+    let mut grouped: BTreeMap<Scope, Vec<LimitLine>> = BTreeMap::new();
+    for (limit, _) in limits.applying_to(members) {
+        grouped.entry(limit.scope).or_default().push(LimitLine {
+            limit: limit.id.clone(),
+            window: limit.window,
+            caps: limit.caps,
+        });
+    }
+    if grouped.is_empty() {
+        return Ok(Vec::new());
+    }
+    let namespace = env.durable_object(BUDGET_BINDING)?;
+    grouped
+        .into_iter()
+        .map(|(scope, lines)| {
+            let name = object_name(scope, members.of_scope(scope));
+            let stub = namespace.id_from_name(&name)?.get_stub()?;
+            Ok(ScopeObject {
+                scope,
+                name,
+                stub,
+                lines,
+            })
+        })
+        .collect()
+}
+
+/// The budget object of a scope member: `team:research`, `key:3f2a…`.
+pub fn object_name(scope: Scope, member: &str) -> String {
+    format!("{}:{member}", scope.id())
+}
+
+/// Reserves `worst` in every budget object the call counts against. `Ok(None)` when no
+/// limit applies (or the store failed open).
+pub async fn reserve(
+    env: &Env,
+    ctx: &Context,
+    config: &Config,
+    limits: &LimitSet,
+    members: &ScopeMembers<'_>,
+    hold: &str,
+    worst: Usage,
+    prices: &Prices,
+) -> Result<Option<Metered>, Failure> {
+    if limits.is_empty() {
+        return Ok(None);
+    }
+    let objects = match objects(env, limits, members) {
+        Ok(objects) => objects,
+        // No budget binding: a deployment fault, handled like an unreachable store.
+        Err(_) => {
+            log::budget_store_failed(hold, config.budget_failure == BudgetFailure::Open);
+            return match config.budget_failure {
+                BudgetFailure::Open => Ok(None),
+                BudgetFailure::Closed => Err(store_failed()),
+            };
+        }
+    };
+    if objects.is_empty() {
+        return Ok(None);
+    }
+    let reserved = worst.amount(prices);
+    let replies = join_all(objects.iter().map(|object| {
+        let operation = Operation::Reserve {
+            hold: hold.to_owned(),
+            lines: object.lines.clone(),
+            amount: reserved,
+            ttl_ms: config.budget_hold_ms,
+        };
+        send(&object.stub, operation, config.budget_timeout_ms)
+    }))
+    .await;
+
+    let mut granted = Vec::new();
+    let mut refusal: Option<(Refusal, Vec<LimitState>)> = None;
+    let mut failed = false;
+    let mut states = Vec::new();
+    for (object, reply) in objects.into_iter().zip(replies) {
+        match reply {
+            Some(Outcome {
+                granted: true,
+                states: object_states,
+                ..
+            }) => {
+                states.push((object.scope, object_states));
+                granted.push(object);
+            }
+            Some(Outcome {
+                refusal: Some(why),
+                states: object_states,
+                ..
+            }) => {
+                if refusal.is_none() {
+                    refusal = Some((why, object_states));
+                }
+            }
+            _ => failed = true,
+        }
+    }
+    let metered = Metered {
+        hold: hold.to_owned(),
+        objects: granted,
+        states,
+        reserved,
+        input_bound: worst.input_tokens,
+        prices: prices.clone(),
+    };
+    if let Some((why, limit_states)) = refusal {
+        metered.release(ctx, config);
+        return Err(refused(&why, &limit_states));
+    }
+    if failed {
+        log::budget_store_failed(hold, config.budget_failure == BudgetFailure::Open);
+        if config.budget_failure == BudgetFailure::Closed {
+            metered.release(ctx, config);
+            return Err(store_failed());
+        }
+    }
+    Ok(Some(metered))
+}
+
+impl Metered {
+    /// Each scope's budget state for the Cedar context.
+    pub fn budgets(&self) -> Vec<ScopeBudget> {
+        self.states
+            .iter()
+            .map(|(scope, states)| scope_budget(*scope, states))
+            .collect()
+    }
+
+    pub fn reserved(&self) -> Amount {
+        self.reserved
+    }
+
+    /// The rate-limit headers of an admitted call: each dimension's tightest limit, with
+    /// this call's reservation counted as used.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let all: Vec<&LimitState> = self.states.iter().flat_map(|(_, s)| s).collect();
+        rate_headers(&all, self.reserved)
+    }
+
+    /// Drops the holds (the call never reached the provider), after the answer.
+    pub fn release(self, ctx: &Context, config: &Config) {
+        if self.objects.is_empty() {
+            return;
+        }
+        let operation = Operation::Release {
+            hold: self.hold.clone(),
+        };
+        ctx.wait_until(self.send_all(config.budget_timeout_ms, operation));
+    }
+
+    /// Settles the holds at what the call used, after the answer.
+    pub fn settle(self, ctx: &Context, config: &Config, usage: Usage) {
+        if !self.objects.is_empty() {
+            ctx.wait_until(self.settlement(config.budget_timeout_ms, Some(usage)));
+        }
+    }
+
+    /// Settles at the full reservation: the usage could not be read.
+    pub fn settle_in_full(self, ctx: &Context, config: &Config) {
+        if !self.objects.is_empty() {
+            ctx.wait_until(self.settlement(config.budget_timeout_ms, None));
+        }
+    }
+
+    /// A future that settles the holds (for a stream, once it ends): at `usage`, or at
+    /// the whole reservation when there is none.
+    pub fn settlement(
+        self,
+        timeout_ms: u64,
+        usage: Option<Usage>,
+    ) -> impl std::future::Future<Output = ()> + 'static {
+        let actual = usage.map_or(self.reserved, |usage| usage.amount(&self.prices));
+        log::budget_settled(&self.hold, self.reserved, actual);
+        let operation = Operation::Settle {
+            hold: self.hold.clone(),
+            actual,
+        };
+        self.send_all(timeout_ms, operation)
+    }
+
+    fn send_all(
+        self,
+        timeout_ms: u64,
+        operation: Operation,
+    ) -> impl std::future::Future<Output = ()> + 'static {
+        let hold = self.hold;
+        let objects = self.objects;
+        async move {
+            let replies = join_all(
+                objects
+                    .iter()
+                    .map(|object| send(&object.stub, operation.clone(), timeout_ms)),
+            )
+            .await;
+            for (object, reply) in objects.iter().zip(replies) {
+                if reply.is_none() {
+                    // The hold stays until its alarm charges it in full: never less.
+                    log::budget_unsettled(&hold, &object.name);
+                }
+            }
+        }
+    }
+}
+
+/// A scope's state for policies: the highest share used of any limit, and the tightest
+/// spend limit.
+fn scope_budget(scope: Scope, states: &[LimitState]) -> ScopeBudget {
+    let used_percent = states
+        .iter()
+        .flat_map(|state| Dimension::ALL.map(|d| state.used_percent(d)))
+        .flatten()
+        .max()
+        .unwrap_or(0);
+    let spend = states
+        .iter()
+        .filter_map(|state| {
+            Some(SpendLeft {
+                used_percent: state.used_percent(Dimension::Spend)?,
+                remaining_micro_usd: state.remaining(Dimension::Spend)?,
+            })
+        })
+        .min_by_key(|spend| spend.remaining_micro_usd);
+    ScopeBudget {
+        scope,
+        used_percent,
+        spend,
+    }
+}
+
+/// OpenAI-style headers, for each capped dimension from its tightest limit:
+/// `x-ratelimit-limit-<d>`, `x-ratelimit-remaining-<d>` and `x-ratelimit-reset-<d>`
+/// (`requests`, `tokens`, and `spend` in micro-USD), with `extra` counted as used.
+fn rate_headers(states: &[&LimitState], extra: Amount) -> Vec<(&'static str, String)> {
+    let mut headers = Vec::new();
+    for dimension in Dimension::ALL {
+        let tightest = states
+            .iter()
+            .filter_map(|state| {
+                let cap = dimension.cap(&state.caps)?;
+                let remaining = state
+                    .remaining(dimension)?
+                    .saturating_sub(amount_of(extra, dimension));
+                Some((remaining, cap, state.resets_at_ms))
+            })
+            .min_by_key(|(remaining, _, _)| *remaining);
+        let Some((remaining, cap, resets_at_ms)) = tightest else {
+            continue;
+        };
+        let (limit, left, reset) = header_names(dimension);
+        headers.push((limit, cap.to_string()));
+        headers.push((left, remaining.to_string()));
+        headers.push((reset, duration_text(resets_at_ms.saturating_sub(now_ms()))));
+    }
+    headers
+}
+
+fn header_names(dimension: Dimension) -> (&'static str, &'static str, &'static str) {
+    match dimension {
+        Dimension::Requests => (
+            "x-ratelimit-limit-requests",
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests",
+        ),
+        Dimension::Tokens => (
+            "x-ratelimit-limit-tokens",
+            "x-ratelimit-remaining-tokens",
+            "x-ratelimit-reset-tokens",
+        ),
+        Dimension::Spend => (
+            "x-ratelimit-limit-spend",
+            "x-ratelimit-remaining-spend",
+            "x-ratelimit-reset-spend",
+        ),
+    }
+}
+
+fn amount_of(amount: Amount, dimension: Dimension) -> u64 {
+    match dimension {
+        Dimension::Spend => amount.micro_usd,
+        Dimension::Requests => amount.requests,
+        Dimension::Tokens => amount.tokens,
+    }
+}
+
+/// OpenAI's reset format: `1s`, `6m0s`, `2h3m4s`, `250ms`.
+fn duration_text(ms: u64) -> String {
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let seconds = ms.div_ceil(1000);
+    let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    match (hours, minutes) {
+        (0, 0) => format!("{seconds}s"),
+        (0, _) => format!("{minutes}m{seconds}s"),
+        _ => format!("{hours}h{minutes}m{seconds}s"),
+    }
+}
+
+/// The 429 for a refused reservation, with `retry-after` when waiting can help.
+fn refused(why: &Refusal, states: &[LimitState]) -> Failure {
+    let refs: Vec<&LimitState> = states.iter().collect();
+    let mut headers = rate_headers(&refs, Amount::default());
+    let message = match why.retry_after_ms {
+        None => format!(
+            "this call's worst case exceeds the {} limit `{}` on its own; ask for fewer output tokens",
+            why.dimension.id(),
+            why.limit
+        ),
+        Some(_) => format!(
+            "the {} limit `{}` is reached for this window",
+            why.dimension.id(),
+            why.limit
+        ),
+    };
+    if let Some(ms) = why.retry_after_ms {
+        let ms = ms.max(1);
+        headers.push(("retry-after", ms.div_ceil(1000).to_string()));
+        headers.push(("retry-after-ms", ms.to_string()));
+    }
+    Failure::new(ErrorKind::RateLimited, "rate_limit_exceeded", message).with_headers(headers)
+}
+
+fn store_failed() -> Failure {
+    Failure::new(
+        ErrorKind::Unavailable,
+        "budget_store_unavailable",
+        "budgets could not be checked, so the call was not forwarded; retry shortly",
+    )
+    .with_headers(vec![("retry-after", "1".to_owned())])
+}
+
+/// Sends one operation to a budget object; `None` when it fails or times out.
+async fn send(stub: &Stub, operation: Operation, timeout_ms: u64) -> Option<Outcome> {
+    let body = serde_json::to_string(&operation).ok()?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(wasm_bindgen::JsValue::from_str(&body)));
+    let request = Request::new_with_init("https://budget/op", &init).ok()?;
+    let exchange = async {
+        let mut response = stub.fetch_with_request(request).await.ok()?;
+        if response.status_code() != 200 {
+            return None;
+        }
+        response.json::<Outcome>().await.ok()
+    };
+    within(timeout_ms, exchange).await.flatten()
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now().max(0.0) as u64
+}
+
+#[derive(Serialize)]
+pub struct ScopeUsage {
+    pub scope: Scope,
+    pub member: String,
+    pub limits: Vec<LimitState>,
+}
+
+/// The state of every limit that applies to a scope member (nothing is reserved).
+pub async fn read_usage(
+    env: &Env,
+    config: &Config,
+    limits: &LimitSet,
+    members: &ScopeMembers<'_>,
+    only: Option<Scope>,
+) -> Result<Vec<ScopeUsage>, Failure> {
+    let objects = objects(env, limits, members).map_err(|_| store_failed())?;
+    let objects: Vec<ScopeObject> = objects
+        .into_iter()
+        .filter(|o| only.is_none_or(|scope| scope == o.scope))
+        .collect();
+    let replies = join_all(objects.iter().map(|object| {
+        let operation = Operation::Read {
+            lines: object.lines.clone(),
+        };
+        send(&object.stub, operation, config.budget_timeout_ms)
+    }))
+    .await;
+    objects
+        .into_iter()
+        .zip(replies)
+        .map(|(object, reply)| {
+            let outcome = reply.ok_or_else(|| store_failed())?;
+            Ok(ScopeUsage {
+                scope: object.scope,
+                member: members.of_scope(object.scope).to_owned(),
+                limits: outcome.states,
+            })
+        })
+        .collect()
+}
