@@ -66,14 +66,17 @@ const call = (extra = {}) => chat("gpt-4o-mini", { max_tokens: 100, ...extra });
 
 /// What one call of `body` reserves, read from the decision log of a call by `key`.
 async function reservationOf(gateway, key, body) {
-  const before = gateway.decisionLogs().length;
   const response = await post(gateway, "/v1/chat/completions", body, { key });
   assert.equal(response.status, 200, await response.text());
-  const logs = await eventually(() => {
-    const all = gateway.decisionLogs();
-    return all.length > before ? all : null;
+  return (await decisionLogOf(gateway, response)).budget_reserved;
+}
+
+/// The decision log line of a response.
+async function decisionLogOf(gateway, response) {
+  const id = response.headers.get("x-policy-decision-id");
+  return eventually(() => gateway.decisionLogs().find((entry) => entry.decision_id === id), {
+    what: `the decision log of ${id}`,
   });
-  return logs.at(-1).budget_reserved;
 }
 
 describe("budgets under concurrency", () => {
@@ -115,7 +118,9 @@ describe("budgets under concurrency", () => {
 
   test("streamed calls settle from the streamed usage, which the caller does not see unless asked", async () => {
     const body = call({ stream: true });
-    const reserved = await reservationOf(gateway, KEYS.sam, chat("gpt-4o-mini", { max_tokens: 100, stream: true }));
+    // Alice's calls still count only against her own limit: the same body reserves the
+    // same worst case for anyone.
+    const reserved = await reservationOf(gateway, KEYS.alice, body);
     const K = 4;
     const cap = K * reserved.micro_usd + Math.floor(reserved.micro_usd / 2);
     await publishLimits(gateway, [{ id: "sam-spend", scope: "user", match: "sam", window: "day", spend_usd: cap / 1e6 }]);
@@ -149,11 +154,14 @@ describe("budgets under concurrency", () => {
 describe("holds", () => {
   let gateway;
   before(async () => {
-    gateway = await startGateway({ bindings: { POLICY_REFRESH_SECONDS: "0.1", BUDGET_HOLD_SECONDS: "1" } });
+    // A provider that stalls is cut off after 2 s, so a relay ends soon after its caller
+    // leaves even where the runtime lets it run until then.
+    gateway = await startGateway({ bindings: { POLICY_REFRESH_SECONDS: "0.1", STREAM_IDLE_TIMEOUT_MS: "2000" } });
     await publishLimits(gateway, [
       { id: "alice-spend", scope: "user", match: "alice", window: "day", spend_usd: 100 },
       { id: "sam-spend", scope: "user", match: "sam", window: "day", spend_usd: 100 },
       { id: "fred-spend", scope: "user", match: "fred", window: "day", spend_usd: 100 },
+      { id: "priya-spend", scope: "user", match: "priya", window: "day", spend_usd: 100 },
     ]);
   });
   after(() => gateway?.close());
@@ -172,8 +180,9 @@ describe("holds", () => {
     const first = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "Partial answer words" } }] })}\n\n`;
     gateway.mock.behave("stall", { first });
     const controller = new AbortController();
+    // Priya's calls have no output guard, so the words go out as they arrive.
     const response = await post(gateway, "/v1/chat/completions", call({ stream: true }), {
-      key: KEYS.sam,
+      key: KEYS.priya,
       signal: controller.signal,
     });
     assert.equal(response.status, 200);
@@ -181,12 +190,25 @@ describe("holds", () => {
     const { value } = await reader.read();
     assert.match(Buffer.from(value).toString(), /Partial answer/);
     controller.abort();
-    const state = await settledState(gateway, KEYS.sam, "sam-spend");
-    // Input at its reserved bound (the provider never reported it) and the relayed words.
+    const { budget_reserved: reserved } = await decisionLogOf(gateway, response);
+    const state = await settledState(gateway, KEYS.priya, "priya-spend");
+    // Input at its reserved bound (the provider never reported it) and the relayed words:
+    // more than nothing, less than the whole reservation.
     assert.ok(state.used.micro_usd > 0, JSON.stringify(state));
+    assert.ok(state.used.micro_usd < reserved.micro_usd, JSON.stringify({ state, reserved }));
     assert.equal(state.used.requests, 1);
     assert.ok(state.used.tokens >= 3);
   });
+
+});
+
+describe("expired holds", () => {
+  let gateway;
+  before(async () => {
+    gateway = await startGateway({ bindings: { POLICY_REFRESH_SECONDS: "0.1", BUDGET_HOLD_SECONDS: "1" } });
+    await publishLimits(gateway, [{ id: "fred-spend", scope: "user", match: "fred", window: "day", spend_usd: 100 }]);
+  });
+  after(() => gateway?.close());
 
   test("a hold nobody settles is charged in full by the alarm when it expires", async () => {
     gateway.mock.behave("stall", { first: "" });
@@ -194,7 +216,7 @@ describe("holds", () => {
     const pending = post(gateway, "/v1/chat/completions", call({ stream: true }), { key: KEYS.fred, signal: controller.signal });
     const response = await pending;
     assert.equal(response.status, 200);
-    const reserved = gateway.decisionLogs().at(-1).budget_reserved;
+    const { budget_reserved: reserved } = await decisionLogOf(gateway, response);
     // The stream is still open: only the alarm (hold of 1 s) can have charged it.
     const state = await eventually(
       async () => {
