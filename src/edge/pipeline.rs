@@ -130,7 +130,7 @@ async fn life(
         Some(_) => call.ask_for_stream_usage(),
         None => true,
     };
-    let rate_headers = metered.as_ref().map(Metered::headers).unwrap_or_default();
+    let rate_headers = metered.as_ref().map(Metered::headers);
     let provider = route.model.provider;
     let forwarded = forward(request, env, config, &mut call, route.model, provider).await;
     let response = match forwarded {
@@ -160,8 +160,8 @@ async fn life(
     )
     .await?;
     let response = with_decision_headers(response, &decision);
-    for (name, value) in &rate_headers {
-        let _ = response.headers().set(name, value);
+    if let Some(rate_headers) = rate_headers {
+        set_rate_headers(&response, &rate_headers);
     }
     Ok(response)
 }
@@ -194,6 +194,22 @@ async fn forward(
     )
     .await?;
     upstream::relay(answer, provider)
+}
+
+/// A metered call's rate-limit headers describe the caller's own budgets, in place of the
+/// provider's (which describe the gateway's provider account).
+fn set_rate_headers(response: &Response, rate_headers: &[(&'static str, String)]) {
+    let headers = response.headers();
+    let provider_limits: Vec<String> = headers
+        .keys()
+        .filter(|name| name.starts_with("x-ratelimit-"))
+        .collect();
+    for name in provider_limits {
+        let _ = headers.delete(&name);
+    }
+    for (name, value) in rate_headers {
+        let _ = headers.set(name, value);
+    }
 }
 
 fn call_failure(error: CallError) -> Failure {

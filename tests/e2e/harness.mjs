@@ -53,7 +53,6 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
         ? { className: "BrokenBudget", scriptName: "broken-budget-store", useSQLite: true }
         : { className: "BudgetObject", useSQLite: true },
     },
-    cf,
     bindings: {
       OPENAI_BASE_URL: mock.openaiBaseUrl,
       ANTHROPIC_BASE_URL: mock.anthropicBaseUrl,
@@ -73,6 +72,7 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
   };
   const mf = new Miniflare({
     port: 0,
+    cf,
     ...(inspectorPort ? { inspectorPort } : {}),
     workers: broken ? [gateway, brokenStore] : [gateway],
     handleRuntimeStdio(stdout, stderr) {

@@ -411,14 +411,17 @@ const PROVIDER_HEADERS_DROPPED = {
   "anthropic-organization-id": "org-anthropic",
   "x-custom-provider-header": "provider-internal",
 };
-const PROVIDER_HEADERS_KEPT = { "request-id": "req_provider_1", "x-ratelimit-remaining-requests": "4999" };
+const PROVIDER_HEADERS_KEPT = { "request-id": "req_provider_1" };
+// The provider account's rate limits, replaced on a metered call by the caller's own
+// (policies/budgets.json: 600 requests and 4,000,000 tokens a minute a key).
+const PROVIDER_HEADERS_REPLACED = { "x-ratelimit-remaining-requests": "4999", "x-ratelimit-limit-tokens": "30000000" };
 
 describe("5. headers cross by allowlist, both ways", () => {
   for (const provider of ["openai", "anthropic"]) {
     for (const caller of ["sam", "priya"]) {
       for (const stream of [false, true]) {
         test(`${provider}, ${caller}, ${stream ? "streamed" : "whole"}`, async () => {
-          gateway.mock.behave("headers", { ...PROVIDER_HEADERS_DROPPED, ...PROVIDER_HEADERS_KEPT });
+          gateway.mock.behave("headers", { ...PROVIDER_HEADERS_DROPPED, ...PROVIDER_HEADERS_KEPT, ...PROVIDER_HEADERS_REPLACED });
           const response = await call(gateway, provider, KEYS[caller], { stream }, { ...CALLER_HEADERS_DROPPED, ...CALLER_HEADERS_KEPT });
           assert.equal(response.status, 200);
           assert.ok((await response.text()).includes("mock"), "the answer came through");
@@ -429,6 +432,9 @@ describe("5. headers cross by allowlist, both ways", () => {
 
           for (const name of Object.keys(PROVIDER_HEADERS_DROPPED)) assert.equal(response.headers.get(name), null, `${name} reached the caller`);
           for (const [name, value] of Object.entries(PROVIDER_HEADERS_KEPT)) assert.equal(response.headers.get(name), value, `${name} was not relayed`);
+          assert.equal(response.headers.get("x-ratelimit-limit-requests"), "600");
+          assert.equal(response.headers.get("x-ratelimit-limit-tokens"), "4000000");
+          assert.ok(Number(response.headers.get("x-ratelimit-remaining-requests")) < 600);
           assert.equal(response.headers.get("x-request-id"), "req_mock");
         });
       }
