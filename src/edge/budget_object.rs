@@ -15,7 +15,8 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlS
 
 use gateway_engine::budget::ledger::{Changes, Counter, Hold, Ledger, Operation};
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS counters (limit_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+const SCHEMA: &str =
+    "CREATE TABLE IF NOT EXISTS counters (limit_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS holds (hold_id TEXT PRIMARY KEY, body TEXT NOT NULL);";
 
 #[durable_object]
@@ -99,7 +100,9 @@ impl BudgetObject {
         let counters: Vec<CounterRow> = sql
             .exec("SELECT limit_id, body FROM counters", None)?
             .to_array()?;
-        let holds: Vec<HoldRow> = sql.exec("SELECT hold_id, body FROM holds", None)?.to_array()?;
+        let holds: Vec<HoldRow> = sql
+            .exec("SELECT hold_id, body FROM holds", None)?
+            .to_array()?;
         let counters = counters.into_iter().filter_map(|row| {
             let counter: Counter = serde_json::from_str(&row.body).ok()?;
             Some((row.limit_id, counter))

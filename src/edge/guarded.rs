@@ -39,17 +39,28 @@ pub struct Settlement {
     pub caller_asked_usage: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How an allowed call's answer is to be handled.
+pub struct Answer<'a> {
+    pub provider: Provider,
+    pub guard: OutputGuard,
+    pub decision_id: &'a str,
+    /// The call's budget holds, when it is metered.
+    pub settlement: Option<Settlement>,
+}
+
 pub async fn check_answer(
     mut answer: Response,
-    provider: Provider,
-    guard: OutputGuard,
-    decision_id: &str,
+    how: Answer<'_>,
     log: &mut DecisionLog,
     ctx: &Context,
     config: &Config,
-    settlement: Option<Settlement>,
 ) -> Result<Response, Failure> {
+    let Answer {
+        provider,
+        guard,
+        decision_id,
+        settlement,
+    } = how;
     let idle_timeout_ms = config.stream_idle_timeout_ms;
     let status = answer.status_code();
     if !(200..300).contains(&status) {
@@ -75,9 +86,8 @@ pub async fn check_answer(
         if guard.is_some() {
             log.output_streamed();
         }
-        let metering = settlement.map(|settlement| {
-            StreamMetering::start(ctx, config, provider, settlement)
-        });
+        let metering =
+            settlement.map(|settlement| StreamMetering::start(ctx, config, provider, settlement));
         let relayed = relay_stream(
             upstream,
             guard,
@@ -219,9 +229,7 @@ fn relay_stream(
         // The meter reads the provider's events first (and takes out a usage chunk the
         // caller did not ask for); the guard sees what the meter passes on.
         let next = match (next, relay.metering.as_mut()) {
-            (Some(Some(Ok(chunk))), Some(metering)) => {
-                Some(Some(Ok(metering.meter.push(&chunk))))
-            }
+            (Some(Some(Ok(chunk))), Some(metering)) => Some(Some(Ok(metering.meter.push(&chunk)))),
             (next, _) => next,
         };
         let tail = match (&next, relay.metering.as_mut()) {

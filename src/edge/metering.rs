@@ -84,18 +84,29 @@ pub fn object_name(scope: Scope, member: &str) -> String {
     format!("{}:{member}", scope.id())
 }
 
-/// Reserves `worst` in every budget object the call counts against. `Ok(None)` when no
-/// limit applies (or the store failed open).
+/// What a call reserves: its hold id (the decision id), its worst case, and its model's
+/// prices.
+pub struct Charge<'a> {
+    pub hold: &'a str,
+    pub worst: Usage,
+    pub prices: &'a Prices,
+}
+
+/// Reserves the charge's worst case in every budget object the call counts against.
+/// `Ok(None)` when no limit applies (or the store failed open).
 pub async fn reserve(
     env: &Env,
     ctx: &Context,
     config: &Config,
     limits: &LimitSet,
     members: &ScopeMembers<'_>,
-    hold: &str,
-    worst: Usage,
-    prices: &Prices,
+    charge: Charge<'_>,
 ) -> Result<Option<Metered>, Failure> {
+    let Charge {
+        hold,
+        worst,
+        prices,
+    } = charge;
     if limits.is_empty() {
         return Ok(None);
     }
@@ -437,7 +448,7 @@ pub async fn read_usage(
         .into_iter()
         .zip(replies)
         .map(|(object, reply)| {
-            let outcome = reply.ok_or_else(|| store_failed())?;
+            let outcome = reply.ok_or_else(store_failed)?;
             Ok(ScopeUsage {
                 scope: object.scope,
                 member: members.of_scope(object.scope).to_owned(),

@@ -2,8 +2,8 @@
 
 mod auth;
 mod body;
-mod config;
 mod budget_object;
+mod config;
 mod guarded;
 mod log;
 mod metering;

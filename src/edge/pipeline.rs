@@ -15,9 +15,9 @@ use gateway_policy::catalog::Provider;
 use gateway_policy::limits::ScopeMembers;
 
 use super::config::{Config, Upstream, KV_BINDING};
-use super::guarded::Settlement;
+use super::guarded::{Answer, Settlement};
 use super::log::{self, DecisionLog};
-use super::metering::{self, Metered};
+use super::metering::{self, Charge, Metered};
 use super::reply::{set_policy_headers, with_decision_headers, ErrorKind, Failure};
 use super::{auth, body, guarded, policy_state, upstream};
 
@@ -98,9 +98,11 @@ async fn life(
         config,
         policy.bundle.limits(),
         &members,
-        &decision_id,
-        budget::worst_case(&call, route.model),
-        &route.model.usd_per_million_tokens,
+        Charge {
+            hold: &decision_id,
+            worst: budget::worst_case(&call, route.model),
+            prices: &route.model.usd_per_million_tokens,
+        },
     )
     .await?;
     if let Some(metered) = &metered {
@@ -143,22 +145,16 @@ async fn life(
             return Err(failure);
         }
     };
-    let guard = OutputGuard::from_obligations(&decision.obligations);
-    let settlement = metered.map(|metered| Settlement {
-        metered,
-        caller_asked_usage,
-    });
-    let response = guarded::check_answer(
-        response,
+    let answer = Answer {
         provider,
-        guard,
-        &decision.id,
-        log,
-        ctx,
-        config,
-        settlement,
-    )
-    .await?;
+        guard: OutputGuard::from_obligations(&decision.obligations),
+        decision_id: &decision.id,
+        settlement: metered.map(|metered| Settlement {
+            metered,
+            caller_asked_usage,
+        }),
+    };
+    let response = guarded::check_answer(response, answer, log, ctx, config).await?;
     let response = with_decision_headers(response, &decision);
     if let Some(rate_headers) = rate_headers {
         set_rate_headers(&response, &rate_headers);

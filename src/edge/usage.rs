@@ -21,7 +21,9 @@ pub async fn usage(request: &Request, env: &Env) -> Response {
 
 async fn usage_body(request: &Request, env: &Env) -> Result<serde_json::Value, Failure> {
     let config = Config::of_isolate(env);
-    let kv = env.kv(KV_BINDING).map_err(|_| internal("the key store is not bound"))?;
+    let kv = env
+        .kv(KV_BINDING)
+        .map_err(|_| internal("the key store is not bound"))?;
     let caller = auth::authenticate(request.headers(), &kv).await?;
     let policy = policy_state::active().map_err(|_| internal("the policy set failed to load"))?;
     let url = request
