@@ -46,42 +46,120 @@ pub struct Metered {
     prices: Prices,
 }
 
-/// The limits that apply to a caller, grouped by scope member.
-fn objects(
+/// Where one group of a call's limits can be reserved: the scope member's object, or, for
+/// a limit split into shards, each of its shards in the order this call tries them.
+struct Group {
+    candidates: Vec<ScopeObject>,
+}
+
+/// The limits that apply to a caller: one group for each scope member's unsplit limits,
+/// and one for each split limit. A split limit's shards are tried starting from one picked
+/// by the hold id, so calls spread over them.
+fn groups(
     env: &Env,
     limits: &LimitSet,
     members: &ScopeMembers<'_>,
-) -> worker::Result<Vec<ScopeObject>> {
-    let mut grouped: BTreeMap<Scope, Vec<LimitLine>> = BTreeMap::new();
-    for (limit, _) in limits.applying_to(members) {
-        grouped.entry(limit.scope).or_default().push(LimitLine {
+    hold: &str,
+) -> worker::Result<Vec<Group>> {
+    let mut whole: BTreeMap<Scope, Vec<LimitLine>> = BTreeMap::new();
+    let mut split = Vec::new();
+    for (limit, member) in limits.applying_to(members) {
+        if limit.shards > 1 {
+            split.push((limit, member));
+            continue;
+        }
+        whole.entry(limit.scope).or_default().push(LimitLine {
             limit: limit.id.clone(),
             window: limit.window,
             caps: limit.caps,
         });
     }
-    if grouped.is_empty() {
+    if whole.is_empty() && split.is_empty() {
         return Ok(Vec::new());
     }
     let namespace = env.durable_object(BUDGET_BINDING)?;
-    grouped
-        .into_iter()
-        .map(|(scope, lines)| {
-            let name = object_name(scope, members.of_scope(scope));
-            let stub = namespace.id_from_name(&name)?.get_stub()?;
-            Ok(ScopeObject {
-                scope,
-                name,
-                stub,
-                lines,
-            })
+    let object = |scope: Scope, name: String, lines: Vec<LimitLine>| {
+        let stub = namespace.id_from_name(&name)?.get_stub()?;
+        Ok::<_, worker::Error>(ScopeObject {
+            scope,
+            name,
+            stub,
+            lines,
         })
-        .collect()
+    };
+    let mut groups = Vec::with_capacity(whole.len() + split.len());
+    for (scope, lines) in whole {
+        let name = object_name(scope, members.of_scope(scope));
+        groups.push(Group {
+            candidates: vec![object(scope, name, lines)?],
+        });
+    }
+    for (limit, member) in split {
+        let first = spread(hold) % limit.shards;
+        let candidates = (0..limit.shards)
+            .map(|offset| {
+                let shard = (first + offset) % limit.shards;
+                let name = format!("{}/{}#{shard}", object_name(limit.scope, member), limit.id);
+                let line = LimitLine {
+                    limit: limit.id.clone(),
+                    window: limit.window,
+                    caps: limit.caps.shard(shard, limit.shards),
+                };
+                object(limit.scope, name, vec![line])
+            })
+            .collect::<worker::Result<_>>()?;
+        groups.push(Group { candidates });
+    }
+    Ok(groups)
+}
+
+/// A number spread evenly by the (random) hold id.
+fn spread(hold: &str) -> u32 {
+    hold.bytes().fold(0u32, |hash, byte| {
+        hash.wrapping_mul(31).wrapping_add(u32::from(byte))
+    })
 }
 
 /// The budget object of a scope member: `team:research`, `key:3f2a…`.
 pub fn object_name(scope: Scope, member: &str) -> String {
     format!("{}:{member}", scope.id())
+}
+
+/// What became of one group's reservation.
+enum Placed {
+    Granted(ScopeObject, Vec<LimitState>),
+    Refused(Refusal, Vec<LimitState>),
+    Failed,
+}
+
+/// Reserves in the group's first candidate with room: a split limit refuses only when no
+/// shard has room for the call's worst case.
+async fn place(
+    group: Group,
+    reserve: &dyn Fn(&[LimitLine]) -> Operation,
+    timeout_ms: u64,
+) -> Placed {
+    let mut refused = None;
+    for candidate in group.candidates {
+        let reserve = reserve(&candidate.lines);
+        match send(&candidate.stub, reserve, timeout_ms).await {
+            Some(Outcome {
+                granted: true,
+                states,
+                ..
+            }) => return Placed::Granted(candidate, states),
+            Some(Outcome {
+                refusal: Some(why),
+                states,
+                ..
+            }) => refused = Some((why, states)),
+            _ => return Placed::Failed,
+        }
+    }
+    match refused {
+        Some((why, states)) => Placed::Refused(why, states),
+        None => Placed::Failed,
+    }
 }
 
 /// What a call reserves: its hold id (the decision id), its worst case, and its model's
@@ -110,8 +188,8 @@ pub async fn reserve(
     if limits.is_empty() {
         return Ok(None);
     }
-    let objects = match objects(env, limits, members) {
-        Ok(objects) => objects,
+    let groups = match groups(env, limits, members, hold) {
+        Ok(groups) => groups,
         // No budget binding: a deployment fault, handled like an unreachable store.
         Err(_) => {
             log::budget_store_failed(hold, config.budget_failure == BudgetFailure::Open);
@@ -121,45 +199,37 @@ pub async fn reserve(
             };
         }
     };
-    if objects.is_empty() {
+    if groups.is_empty() {
         return Ok(None);
     }
     let reserved = worst.amount(prices);
-    let replies = join_all(objects.iter().map(|object| {
-        let operation = Operation::Reserve {
-            hold: hold.to_owned(),
-            lines: object.lines.clone(),
-            amount: reserved,
-            ttl_ms: config.budget_hold_ms,
-        };
-        send(&object.stub, operation, config.budget_timeout_ms)
-    }))
+    let reserve = |lines: &[LimitLine]| Operation::Reserve {
+        hold: hold.to_owned(),
+        lines: lines.to_vec(),
+        amount: reserved,
+        ttl_ms: config.budget_hold_ms,
+    };
+    let placed = join_all(
+        groups
+            .into_iter()
+            .map(|group| place(group, &reserve, config.budget_timeout_ms)),
+    )
     .await;
 
     let mut granted = Vec::new();
     let mut refusal: Option<(Refusal, Vec<LimitState>)> = None;
     let mut failed = false;
     let mut states = Vec::new();
-    for (object, reply) in objects.into_iter().zip(replies) {
-        match reply {
-            Some(Outcome {
-                granted: true,
-                states: object_states,
-                ..
-            }) => {
+    for outcome in placed {
+        match outcome {
+            Placed::Granted(object, object_states) => {
                 states.push((object.scope, object_states));
                 granted.push(object);
             }
-            Some(Outcome {
-                refusal: Some(why),
-                states: object_states,
-                ..
-            }) => {
-                if refusal.is_none() {
-                    refusal = Some((why, object_states));
-                }
+            Placed::Refused(why, object_states) => {
+                refusal.get_or_insert((why, object_states));
             }
-            _ => failed = true,
+            Placed::Failed => failed = true,
         }
     }
     let metered = Metered {
@@ -187,7 +257,14 @@ pub async fn reserve(
 impl Metered {
     /// Each scope's budget state for the Cedar context.
     pub fn budgets(&self) -> Vec<ScopeBudget> {
-        self.states
+        let mut by_scope: BTreeMap<Scope, Vec<LimitState>> = BTreeMap::new();
+        for (scope, states) in &self.states {
+            by_scope
+                .entry(*scope)
+                .or_default()
+                .extend(states.iter().cloned());
+        }
+        by_scope
             .iter()
             .map(|(scope, states)| scope_budget(*scope, states))
             .collect()
@@ -432,10 +509,11 @@ pub async fn read_usage(
     members: &ScopeMembers<'_>,
     only: Option<Scope>,
 ) -> Result<Vec<ScopeUsage>, Failure> {
-    let objects = objects(env, limits, members).map_err(|_| store_failed())?;
-    let objects: Vec<ScopeObject> = objects
+    let objects: Vec<ScopeObject> = groups(env, limits, members, "")
+        .map_err(|_| store_failed())?
         .into_iter()
-        .filter(|o| only.is_none_or(|scope| scope == o.scope))
+        .flat_map(|group| group.candidates)
+        .filter(|object| only.is_none_or(|scope| scope == object.scope))
         .collect();
     let replies = join_all(objects.iter().map(|object| {
         let operation = Operation::Read {
@@ -444,16 +522,30 @@ pub async fn read_usage(
         send(&object.stub, operation, config.budget_timeout_ms)
     }))
     .await;
-    objects
+    // A split limit's shards add up to the limit.
+    let mut by_scope: BTreeMap<Scope, BTreeMap<String, LimitState>> = BTreeMap::new();
+    for (object, reply) in objects.iter().zip(replies) {
+        let outcome = reply.ok_or_else(store_failed)?;
+        let scope = by_scope.entry(object.scope).or_default();
+        for state in outcome.states {
+            match scope.get_mut(&state.limit) {
+                Some(total) => {
+                    total.used = total.used.plus(state.used);
+                    total.held = total.held.plus(state.held);
+                }
+                None => {
+                    let caps = limits.get(&state.limit).map_or(state.caps, |l| l.caps);
+                    scope.insert(state.limit.clone(), LimitState { caps, ..state });
+                }
+            }
+        }
+    }
+    Ok(by_scope
         .into_iter()
-        .zip(replies)
-        .map(|(object, reply)| {
-            let outcome = reply.ok_or_else(store_failed)?;
-            Ok(ScopeUsage {
-                scope: object.scope,
-                member: members.of_scope(object.scope).to_owned(),
-                limits: outcome.states,
-            })
+        .map(|(scope, states)| ScopeUsage {
+            scope,
+            member: members.of_scope(scope).to_owned(),
+            limits: states.into_values().collect(),
         })
-        .collect()
+        .collect())
 }

@@ -71,6 +71,13 @@ async function reservationOf(gateway, key, body) {
   return (await decisionLogOf(gateway, response)).budget_reserved;
 }
 
+/// What a call of `body` reserves: published under a limit that meters every user, and
+/// read from the decision log of a call by alice (the worst case depends on the body only).
+async function worstCaseOf(gateway, body) {
+  await publishLimits(gateway, [{ id: "probe", scope: "user", match: "*", window: "day", spend_usd: 1000 }]);
+  return reservationOf(gateway, KEYS.alice, body);
+}
+
 /// The decision log line of a response.
 async function decisionLogOf(gateway, response) {
   const id = response.headers.get("x-policy-decision-id");
@@ -87,7 +94,7 @@ describe("budgets under concurrency", () => {
   after(() => gateway?.close());
 
   test("a budget that admits exactly K of 64 concurrent calls lets exactly K through and never overshoots", async () => {
-    const reserved = await reservationOf(gateway, KEYS.alice, call());
+    const reserved = await worstCaseOf(gateway, call());
     const K = 5;
     const cap = K * reserved.micro_usd + Math.floor(reserved.micro_usd / 2);
     await publishLimits(gateway, [{ id: "alice-spend", scope: "user", match: "alice", window: "day", spend_usd: cap / 1e6 }]);
@@ -116,11 +123,37 @@ describe("budgets under concurrency", () => {
     assert.equal(state.used.requests, K);
   });
 
+  test("a limit split across shards still admits exactly K and never overshoots", async () => {
+    const body = call({ max_tokens: 60 });
+    const reserved = await worstCaseOf(gateway, body);
+    // Four shards of 2.125 calls' worth each: two calls fit in each.
+    const K = 8;
+    const cap = K * reserved.micro_usd + Math.floor(reserved.micro_usd / 2);
+    await publishLimits(gateway, [
+      { id: "platform-spend", scope: "team", match: "platform", window: "day", spend_usd: cap / 1e6, shards: 4 },
+    ]);
+    gateway.mock.latencyMs = 400;
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 64 }, () => post(gateway, "/v1/chat/completions", body, { key: KEYS.priya })),
+      );
+      const statuses = responses.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 200).length, K, `statuses: ${statuses}`);
+      assert.equal(statuses.filter((s) => s === 429).length, 64 - K);
+      await Promise.all(responses.map((r) => r.arrayBuffer()));
+    } finally {
+      gateway.mock.latencyMs = 0;
+    }
+    // `/v1/usage` adds the shards up to the whole limit.
+    const state = await settledState(gateway, KEYS.priya, "platform-spend");
+    assert.equal(state.caps.micro_usd, cap);
+    assert.equal(state.used.requests, K);
+    assert.equal(state.used.micro_usd, K * mockCost);
+  });
+
   test("streamed calls settle from the streamed usage, which the caller does not see unless asked", async () => {
     const body = call({ stream: true });
-    // Alice's calls still count only against her own limit: the same body reserves the
-    // same worst case for anyone.
-    const reserved = await reservationOf(gateway, KEYS.alice, body);
+    const reserved = await worstCaseOf(gateway, body);
     const K = 4;
     const cap = K * reserved.micro_usd + Math.floor(reserved.micro_usd / 2);
     await publishLimits(gateway, [{ id: "sam-spend", scope: "user", match: "sam", window: "day", spend_usd: cap / 1e6 }]);
@@ -242,7 +275,7 @@ describe("rate windows, limit changes and the SDKs", () => {
   after(() => gateway?.close());
 
   test("RPM and TPM refuse within the minute, say when it ends, and roll over", async () => {
-    const reserved = await reservationOf(gateway, KEYS.alice, call());
+    const reserved = await worstCaseOf(gateway, call());
     // One call's worst case fits the token limit; its settled use plus another's does not.
     await publishLimits(gateway, [
       { id: "fred-rpm", scope: "user", match: "fred", window: "minute", requests: 2 },

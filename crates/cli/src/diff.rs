@@ -164,7 +164,10 @@ pub fn run(old: &Path, new: Option<&Path>, dir: Option<&Path>) -> Result<ExitCod
             }
             (Some(a), Some(b)) if a != b => {
                 differences += 1;
-                println!("limit changed: `{id}` ({})", changed_fields(a, b).join(", "));
+                println!(
+                    "limit changed: `{id}` ({})",
+                    changed_fields(a, b).join(", ")
+                );
             }
             _ => unchanged += 1,
         }

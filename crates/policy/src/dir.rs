@@ -6,9 +6,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::bundle::{content_hash, BundleSource};
-use crate::limits::LIMITS_FILE;
 #[cfg(feature = "report")]
 use crate::bundle::{BundleError, PolicyBundle, Validation};
+use crate::limits::LIMITS_FILE;
 
 pub const SCHEMA_FILE: &str = "schema.cedarschema";
 pub const CATALOG_FILE: &str = "models.json";

@@ -16,6 +16,11 @@
 //!
 //! A limit's `id` names its counters: changing a cap keeps what was counted, renaming the
 //! limit starts it afresh.
+//!
+//! A limit on a hot member (an org with thousands of calls a second) may be split into
+//! `shards` (up to 64): each shard is its own budget object holding an exact share of each
+//! cap (the shares sum to the cap), so the limit is never passed while the load spreads
+//! over several objects.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +31,8 @@ pub const LIMITS_FILE: &str = "budgets.json";
 /// The largest integer a counter holds: Durable Object SQL and JavaScript numbers are
 /// exact up to 2^53 - 1.
 pub const MAX_COUNT: u64 = (1 << 53) - 1;
+/// The most budget objects one limit may be split across.
+pub const MAX_SHARDS: u32 = 64;
 const MICRO_USD_PER_USD: f64 = 1_000_000.0;
 
 /// Who a limit counts against.
@@ -84,6 +91,21 @@ pub struct Caps {
     pub tokens: Option<u64>,
 }
 
+impl Caps {
+    /// Shard `index`'s share of each cap when split `count` ways: the shares differ by at
+    /// most one and sum to the cap exactly.
+    pub fn shard(self, index: u32, count: u32) -> Caps {
+        let count = u64::from(count.max(1));
+        let index = u64::from(index);
+        let share = |cap: u64| cap / count + u64::from(index < cap % count);
+        Caps {
+            micro_usd: self.micro_usd.map(share),
+            requests: self.requests.map(share),
+            tokens: self.tokens.map(share),
+        }
+    }
+}
+
 /// One declared limit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Limit {
@@ -93,6 +115,8 @@ pub struct Limit {
     pub member: Option<String>,
     pub window: Window,
     pub caps: Caps,
+    /// How many budget objects the limit is split across (1: not split).
+    pub shards: u32,
 }
 
 /// A limit as written in the file.
@@ -110,6 +134,8 @@ struct LimitText {
     requests: Option<u64>,
     #[serde(default)]
     tokens: Option<u64>,
+    #[serde(default)]
+    shards: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,7 +190,11 @@ impl LimitSet {
                 "*" => None,
                 _ => Some(written.member.clone()),
             };
-            let micro_usd = written.spend_usd.map(micro_usd_of).transpose().map_err(invalid)?;
+            let micro_usd = written
+                .spend_usd
+                .map(micro_usd_of)
+                .transpose()
+                .map_err(invalid)?;
             let caps = Caps {
                 micro_usd,
                 requests: written.requests.map(count).transpose().map_err(invalid)?,
@@ -175,12 +205,19 @@ impl LimitSet {
                     "it caps nothing: give `spend_usd`, `requests` or `tokens`".to_owned(),
                 ));
             }
+            let shards = written.shards.unwrap_or(1);
+            if !(1..=MAX_SHARDS).contains(&shards) {
+                return Err(invalid(format!(
+                    "`shards` must be between 1 and {MAX_SHARDS}"
+                )));
+            }
             limits.push(Limit {
                 id: written.id,
                 scope: written.scope,
                 member,
                 window: written.window,
                 caps,
+                shards,
             });
         }
         Ok(Self { limits })
@@ -280,5 +317,6 @@ fn line_of_id(text: &str, id: &str, earlier_uses: usize) -> usize {
         }
     }
     let at = found.unwrap_or(0);
-    text.get(..at).map_or(1, |before| before.matches('\n').count() + 1)
+    text.get(..at)
+        .map_or(1, |before| before.matches('\n').count() + 1)
 }

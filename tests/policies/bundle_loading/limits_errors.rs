@@ -39,17 +39,26 @@ fn dollars_become_micro_usd_and_match_star_applies_to_every_member() {
     )
     .unwrap();
     let team = set.get("t").unwrap();
-    assert_eq!((team.window, team.caps.micro_usd), (Window::Month, Some(12_345_678)));
-    let principal = Principal::from_json(
-        r#"{"user": "u", "team": "research", "org": "o", "tier": "pro"}"#,
-    )
-    .unwrap();
+    assert_eq!(
+        (team.window, team.caps.micro_usd),
+        (Window::Month, Some(12_345_678))
+    );
+    let principal =
+        Principal::from_json(r#"{"user": "u", "team": "research", "org": "o", "tier": "pro"}"#)
+            .unwrap();
     let members = ScopeMembers::of(&principal, "00ff00ff00ff00ff");
     let applying: Vec<(&str, &str)> = set
         .applying_to(&members)
         .map(|(limit, member)| (limit.id.as_str(), member))
         .collect();
-    assert_eq!(applying, vec![("t", "research"), ("r", "research"), ("k", "00ff00ff00ff00ff")]);
+    assert_eq!(
+        applying,
+        vec![
+            ("t", "research"),
+            ("r", "research"),
+            ("k", "00ff00ff00ff00ff")
+        ]
+    );
     let other = ScopeMembers::of(&principal, "another-key");
     assert_eq!(set.applying_to(&other).count(), 2);
 }
@@ -85,10 +94,22 @@ fn a_duplicate_id_names_the_line_of_its_second_use() {
 #[test]
 fn unknown_scopes_windows_and_fields_are_refused_by_the_parser_with_a_position() {
     for (text, wanted) in [
-        (r#"{"limits": [{"id": "a", "scope": "project", "match": "*", "window": "day", "requests": 1}]}"#, "unknown variant `project`"),
-        (r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "week", "requests": 1}]}"#, "unknown variant `week`"),
-        (r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "rpm": 1}]}"#, "unknown field `rpm`"),
-        (r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "requests": -1}]}"#, "invalid value"),
+        (
+            r#"{"limits": [{"id": "a", "scope": "project", "match": "*", "window": "day", "requests": 1}]}"#,
+            "unknown variant `project`",
+        ),
+        (
+            r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "week", "requests": 1}]}"#,
+            "unknown variant `week`",
+        ),
+        (
+            r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "rpm": 1}]}"#,
+            "unknown field `rpm`",
+        ),
+        (
+            r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "requests": -1}]}"#,
+            "invalid value",
+        ),
     ] {
         let message = limits_error(text);
         assert!(message.contains(wanted), "{message}");
@@ -99,11 +120,26 @@ fn unknown_scopes_windows_and_fields_are_refused_by_the_parser_with_a_position()
 #[test]
 fn out_of_range_caps_and_blank_names_are_refused() {
     let cases = [
-        (r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "spend_usd": -0.5}]}"#, "`spend_usd` must be between 0 and"),
-        (r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "spend_usd": 1e300}]}"#, "`spend_usd` must be between 0 and"),
-        (r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "tokens": 9007199254740992}]}"#, "cannot be kept exactly"),
-        (r#"{"limits": [{"id": " ", "scope": "org", "match": "*", "window": "day", "tokens": 1}]}"#, "the id is empty"),
-        (r#"{"limits": [{"id": "a", "scope": "org", "match": "", "window": "day", "tokens": 1}]}"#, "`match` is empty"),
+        (
+            r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "spend_usd": -0.5}]}"#,
+            "`spend_usd` must be between 0 and",
+        ),
+        (
+            r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "spend_usd": 1e300}]}"#,
+            "`spend_usd` must be between 0 and",
+        ),
+        (
+            r#"{"limits": [{"id": "a", "scope": "org", "match": "*", "window": "day", "tokens": 9007199254740992}]}"#,
+            "cannot be kept exactly",
+        ),
+        (
+            r#"{"limits": [{"id": " ", "scope": "org", "match": "*", "window": "day", "tokens": 1}]}"#,
+            "the id is empty",
+        ),
+        (
+            r#"{"limits": [{"id": "a", "scope": "org", "match": "", "window": "day", "tokens": 1}]}"#,
+            "`match` is empty",
+        ),
     ];
     for (text, wanted) in cases {
         let message = limits_error(text);

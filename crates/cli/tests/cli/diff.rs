@@ -99,7 +99,10 @@ fn diff_of_the_same_content_exits_0_and_an_unreadable_input_exits_2() {
         format!("policies unchanged: {policies}"),
         "schema: unchanged".to_owned(),
         format!("models unchanged: {models}"),
-        format!("limits unchanged: {}", repo_policies().1.limits().iter().count()),
+        format!(
+            "limits unchanged: {}",
+            repo_policies().1.limits().iter().count()
+        ),
         "no differences".to_owned(),
     ];
     assert_eq!(

@@ -102,7 +102,10 @@ fn verify_refuses_unsigned_unknown_key_tampered_text_and_tampered_version() {
 
     // A raised budget is as tampered as a rewritten policy.
     let mut limits = good.clone();
-    let budgets = limits["limits"].as_str().unwrap().replace("5000", "5000000");
+    let budgets = limits["limits"]
+        .as_str()
+        .unwrap()
+        .replace("5000", "5000000");
     limits["limits"] = json!(budgets);
     dir.write("limits.json", &limits.to_string());
     verify("limits.json").fails(

@@ -73,7 +73,10 @@ impl StreamMeter {
 
     /// The bytes of an unfinished last event, when the stream ends.
     pub fn finish(&mut self) -> Vec<u8> {
-        self.framer.finish().map(|event| event.raw).unwrap_or_default()
+        self.framer
+            .finish()
+            .map(|event| event.raw)
+            .unwrap_or_default()
     }
 
     /// What the call used: the provider's figures when it sent its final usage;

@@ -1,7 +1,9 @@
 //! The ledger: all-or-nothing reservations that never pass a cap, settlement at actual
 //! use, release, expiry sweeps, window roll-over, and retry hints.
 
-use gateway_engine::budget::ledger::{Amount, Ledger, LimitLine, Operation, Outcome, HELD_RETRY_MS};
+use gateway_engine::budget::ledger::{
+    Amount, Ledger, LimitLine, Operation, Outcome, HELD_RETRY_MS,
+};
 use gateway_engine::budget::Dimension;
 use gateway_policy::limits::{Caps, Window};
 #[cfg(target_arch = "wasm32")]
@@ -41,7 +43,13 @@ fn costing(micro_usd: u64) -> Amount {
     }
 }
 
-fn reserve(ledger: &mut Ledger, hold: &str, lines: &[LimitLine], amount: Amount, now: u64) -> Outcome {
+fn reserve(
+    ledger: &mut Ledger,
+    hold: &str,
+    lines: &[LimitLine],
+    amount: Amount,
+    now: u64,
+) -> Outcome {
     let operation = Operation::Reserve {
         hold: hold.to_owned(),
         lines: lines.to_vec(),
@@ -95,7 +103,10 @@ fn a_refusal_in_one_limit_reserves_nothing_in_the_others() {
     let refused = reserve(&mut ledger, "b", &lines, costing(10), T0);
     assert!(!refused.granted);
     let why = refused.refusal.unwrap();
-    assert_eq!((why.limit.as_str(), why.dimension), ("rpm", Dimension::Requests));
+    assert_eq!(
+        (why.limit.as_str(), why.dimension),
+        ("rpm", Dimension::Requests)
+    );
     // The spend limit holds only the first call.
     assert_eq!(used(&ledger, "spend").micro_usd, 10);
     assert!(ledger.hold("b").is_none());
@@ -224,4 +235,25 @@ fn amounts_saturate_instead_of_wrapping() {
     let lines = [line("team", Window::Month, spend(max))];
     assert!(reserve(&mut ledger, "a", &lines, big, T0).granted);
     assert!(!reserve(&mut ledger, "b", &lines, costing(1), T0).granted);
+}
+
+#[test]
+fn shards_split_each_cap_exactly_into_near_equal_shares() {
+    for cap in [0u64, 1, 7, 64, 1_000, 999_999_937, (1 << 53) - 1] {
+        for count in [1u32, 2, 3, 7, 64] {
+            let caps = Caps {
+                micro_usd: Some(cap),
+                requests: Some(cap / 3),
+                tokens: None,
+            };
+            let shares: Vec<Caps> = (0..count).map(|i| caps.shard(i, count)).collect();
+            let total =
+                |get: fn(&Caps) -> Option<u64>| shares.iter().map(|s| get(s).unwrap()).sum::<u64>();
+            assert_eq!(total(|c| c.micro_usd), cap, "{cap} in {count}");
+            assert_eq!(total(|c| c.requests), cap / 3);
+            assert!(shares.iter().all(|s| s.tokens.is_none()));
+            let spend: Vec<u64> = shares.iter().map(|s| s.micro_usd.unwrap()).collect();
+            assert!(spend.iter().max().unwrap() - spend.iter().min().unwrap() <= 1);
+        }
+    }
 }

@@ -15,27 +15,39 @@ fn event(data: &serde_json::Value) -> String {
 fn openai_stream(with_usage: bool) -> String {
     let mut out = String::new();
     for word in ["Hello", " there", ", friend"] {
-        out += &event(&json!({"choices": [{"index": 0, "delta": {"content": word}}], "usage": null}));
+        out +=
+            &event(&json!({"choices": [{"index": 0, "delta": {"content": word}}], "usage": null}));
     }
-    out += &event(&json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": null}));
+    out += &event(
+        &json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": null}),
+    );
     if with_usage {
-        out += &event(&json!({"choices": [], "usage": {"prompt_tokens": 21, "completion_tokens": 4, "total_tokens": 25}}));
+        out += &event(
+            &json!({"choices": [], "usage": {"prompt_tokens": 21, "completion_tokens": 4, "total_tokens": 25}}),
+        );
     }
     out + "data: [DONE]\n\n"
 }
 
 fn anthropic_stream(finished: bool) -> String {
     let mut out = String::from("event: message_start\n");
-    out += &event(&json!({"type": "message_start", "message": {"usage": {"input_tokens": 30, "cache_read_input_tokens": 10, "output_tokens": 1}}}));
+    out += &event(
+        &json!({"type": "message_start", "message": {"usage": {"input_tokens": 30, "cache_read_input_tokens": 10, "output_tokens": 1}}}),
+    );
     for word in ["Hello", " there"] {
         out += "event: content_block_delta\n";
-        out += &event(&json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": word}}));
+        out += &event(
+            &json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": word}}),
+        );
     }
     if finished {
         out += "event: message_delta\n";
-        out += &event(&json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}}));
+        out += &event(
+            &json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}}),
+        );
         out += "event: message_delta\n";
-        out += &event(&json!({"type": "message_delta", "delta": {}, "usage": {"output_tokens": 12}}));
+        out +=
+            &event(&json!({"type": "message_delta", "delta": {}, "usage": {"output_tokens": 12}}));
         out += "event: message_stop\n";
         out += &event(&json!({"type": "message_stop"}));
     }
@@ -59,7 +71,13 @@ fn openai_usage_is_read_and_its_chunk_taken_out_unless_the_caller_asked() {
         let (out, meter) = run(Provider::Openai, false, &openai_stream(true), size);
         assert_eq!(out, openai_stream(false), "chunks of {size}");
         assert!(meter.is_complete());
-        assert_eq!(meter.usage(999), Usage { input_tokens: 21, output_tokens: 4 });
+        assert_eq!(
+            meter.usage(999),
+            Usage {
+                input_tokens: 21,
+                output_tokens: 4
+            }
+        );
 
         let (out, _) = run(Provider::Openai, true, &openai_stream(true), size);
         assert_eq!(out, openai_stream(true));
@@ -80,8 +98,18 @@ fn a_cut_openai_stream_is_charged_the_input_bound_and_the_relayed_output() {
 fn anthropic_usage_keeps_the_last_cumulative_output_count() {
     for size in [1, 13, 4096] {
         let (out, meter) = run(Provider::Anthropic, false, &anthropic_stream(true), size);
-        assert_eq!(out, anthropic_stream(true), "Anthropic's stream passes unchanged");
-        assert_eq!(meter.usage(999), Usage { input_tokens: 40, output_tokens: 12 });
+        assert_eq!(
+            out,
+            anthropic_stream(true),
+            "Anthropic's stream passes unchanged"
+        );
+        assert_eq!(
+            meter.usage(999),
+            Usage {
+                input_tokens: 40,
+                output_tokens: 12
+            }
+        );
     }
 }
 

@@ -15,9 +15,15 @@ const MINUTE: u64 = 60_000;
 
 #[test]
 fn minutes_hours_and_days_are_aligned_to_utc() {
-    assert_eq!(bounds(Window::Minute, NOW), (NOW - 8_250, NOW - 8_250 + MINUTE));
+    assert_eq!(
+        bounds(Window::Minute, NOW),
+        (NOW - 8_250, NOW - 8_250 + MINUTE)
+    );
     let hour_start = DEC_1 + 19 * 60 * MINUTE;
-    assert_eq!(bounds(Window::Hour, NOW), (hour_start, hour_start + 60 * MINUTE));
+    assert_eq!(
+        bounds(Window::Hour, NOW),
+        (hour_start, hour_start + 60 * MINUTE)
+    );
     assert_eq!(bounds(Window::Day, NOW), (DEC_1, DEC_1 + 24 * 60 * MINUTE));
 }
 

@@ -1,6 +1,8 @@
 //! The worst case a call reserves, and the cost of usage.
 
-use gateway_engine::budget::{cost_micro_usd, input_token_bound, usage_of_answer, worst_case, Usage};
+use gateway_engine::budget::{
+    cost_micro_usd, input_token_bound, usage_of_answer, worst_case, Usage,
+};
 use gateway_engine::{Endpoint, LlmCall};
 use gateway_policy::catalog::{ModelInfo, ModelKind, Prices, Provider};
 use serde_json::json;
@@ -80,7 +82,10 @@ fn huge_counts_saturate_at_the_largest_exact_count() {
         output_tokens: u64::MAX,
     }
     .amount(&prices);
-    assert_eq!((amount.requests, amount.tokens, amount.micro_usd), (1, max, max));
+    assert_eq!(
+        (amount.requests, amount.tokens, amount.micro_usd),
+        (1, max, max)
+    );
 }
 
 #[test]
@@ -110,6 +115,9 @@ fn whole_answers_report_their_usage_in_each_providers_fields() {
             output_tokens: 7
         })
     );
-    assert_eq!(usage_of_answer(Provider::Openai, b"{\"choices\": []}"), None);
+    assert_eq!(
+        usage_of_answer(Provider::Openai, b"{\"choices\": []}"),
+        None
+    );
     assert_eq!(usage_of_answer(Provider::Anthropic, b"not json"), None);
 }
