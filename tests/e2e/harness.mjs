@@ -35,8 +35,9 @@ function brokenBudgetStore(hang) {
 
 // `inspectorPort` opens workerd's inspector (bench/profile_workerd.mjs profiles through it).
 // `budgetStore`: "real" (the worker's own Durable Objects), or "failing" / "hanging" (the
-// budget binding points at objects that answer 500 or never answer).
-export async function startGateway({ bindings = {}, cf = { country: "US" }, mock, inspectorPort, budgetStore = "real" } = {}) {
+// budget binding points at objects that answer 500 or never answer). `workers`: more
+// Miniflare workers beside the gateway (a benchmark driver bound to its objects, say).
+export async function startGateway({ bindings = {}, cf = { country: "US" }, mock, inspectorPort, budgetStore = "real", workers = [] } = {}) {
   mock ??= await startMockProvider();
   const logs = [];
   const broken = budgetStore !== "real";
@@ -74,7 +75,7 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
     port: 0,
     cf,
     ...(inspectorPort ? { inspectorPort } : {}),
-    workers: broken ? [gateway, brokenStore] : [gateway],
+    workers: [gateway, ...(broken ? [brokenStore] : []), ...workers],
     handleRuntimeStdio(stdout, stderr) {
       const collect = (stream) => {
         let pending = "";

@@ -1,0 +1,163 @@
+// What budget metering costs, through workerd (Miniflare) with real SQLite-backed Durable
+// Objects:
+//
+// - one budget object's throughput: a driver worker inside workerd, bound to the gateway's
+//   budget objects as the gateway itself is, runs reserve → settle pairs against one
+//   object for a fixed time at several concurrencies (pairs/s);
+// - the latency metering adds to a call: the same chat call, one at a time from Node,
+//   with the starter limits (four budget objects: org, team, user, key) and with a bundle
+//   that declares none, interleaved in rounds; p50/p99 of each and their difference.
+//
+// Writes target/bench-results/budget.json. `--quick`: short runs (a smoke test).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+
+import { startGateway, eventually, KEYS, post, chat } from "../tests/e2e/harness.mjs";
+import { makeBundle, policySource, signBundle } from "../tests/e2e/bundles.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const quick = process.argv.includes("--quick");
+const PAIR_SECONDS = quick ? 1 : 4;
+const CONCURRENCY = quick ? [1, 16] : [1, 4, 16, 64];
+const CALLS = quick ? 100 : 600;
+const ROUNDS = quick ? 1 : 3;
+
+// Runs reserve → settle pairs against one object for `durationMs` with `concurrency`
+// loops; the clock inside workerd advances at each I/O, so the elapsed time is exact to
+// the millisecond over the whole run.
+const DRIVER = `
+export default {
+  async fetch(request, env) {
+    const { object, concurrency, durationMs } = await request.json();
+    const stub = env.BUDGETS.get(env.BUDGETS.idFromName(object));
+    const lines = [{ limit: "bench", window: "month", caps: { micro_usd: 9000000000000000, requests: 9000000000000000 } }];
+    const amount = { requests: 1, tokens: 1000, micro_usd: 1000 };
+    const op = (body) => stub.fetch("https://budget/op", { method: "POST", body: JSON.stringify(body) }).then((r) => r.json());
+    let pairs = 0;
+    let refused = 0;
+    let next = 0;
+    const started = Date.now();
+    const deadline = started + durationMs;
+    async function loop() {
+      while (Date.now() < deadline) {
+        const hold = "h" + next++;
+        const reply = await op({ op: "reserve", hold, lines, amount, ttl_ms: 60000 });
+        if (!reply.granted) refused++;
+        await op({ op: "settle", hold, actual: { requests: 1, tokens: 500, micro_usd: 500 } });
+        pairs++;
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, loop));
+    return Response.json({ pairs, refused, elapsed_ms: Date.now() - started });
+  },
+};
+`;
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const round2 = (x) => Math.round(x * 100) / 100;
+
+async function publish(gateway, version, limits) {
+  const source = { ...policySource(), limits };
+  const text = JSON.stringify(signBundle(makeBundle(source, version)));
+  await gateway.kv.put(`policy:bundle:v${version}`, text);
+  await gateway.kv.put("policy:bundle", text);
+  await eventually(
+    async () => {
+      const response = await fetch(`${gateway.url}/v1/policy/status`, { headers: { authorization: `Bearer ${KEYS.priya}` } });
+      return (await response.json()).policy?.version === version;
+    },
+    { what: `bundle v${version}`, timeoutMs: 5000 },
+  );
+}
+
+async function timedCalls(gateway, n) {
+  const body = chat("gpt-4o-mini", { max_tokens: 100 });
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const response = await post(gateway, "/v1/chat/completions", body, { key: KEYS.priya });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`call ${i}: status ${response.status}`);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+const started = Date.now();
+const gateway = await startGateway({
+  bindings: { POLICY_REFRESH_SECONDS: "0.1" },
+  workers: [
+    {
+      name: "budget-driver",
+      modules: true,
+      script: DRIVER,
+      compatibilityDate: "2026-04-20",
+      durableObjects: { BUDGETS: { className: "BudgetObject", scriptName: "gateway", useSQLite: true } },
+      routes: ["budget-driver.local/*"],
+    },
+  ],
+});
+try {
+  const driver = await gateway.mf.getWorker("budget-driver");
+  const throughput = [];
+  for (const concurrency of CONCURRENCY) {
+    const response = await driver.fetch("http://budget-driver.local/", {
+      method: "POST",
+      body: JSON.stringify({ object: `bench:${concurrency}`, concurrency, durationMs: PAIR_SECONDS * 1000 }),
+    });
+    const { pairs, refused, elapsed_ms } = await response.json();
+    throughput.push({
+      concurrency,
+      pairs,
+      refused,
+      seconds: round2(elapsed_ms / 1000),
+      pairs_per_s: Math.round(pairs / (elapsed_ms / 1000)),
+      ms_per_pair_per_loop: round2((elapsed_ms * concurrency) / pairs),
+    });
+    console.log(`budget: ${concurrency} loop(s): ${pairs} pairs in ${elapsed_ms} ms`);
+  }
+
+  // Interleaved rounds, so drift in the machine's load hits both sides alike.
+  const metered = [];
+  const unmetered = [];
+  let version = 0;
+  const starter = policySource().limits;
+  await timedCalls(gateway, 20); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    await publish(gateway, ++version, starter);
+    metered.push(...(await timedCalls(gateway, CALLS / ROUNDS)));
+    await publish(gateway, ++version, "");
+    unmetered.push(...(await timedCalls(gateway, CALLS / ROUNDS)));
+  }
+  const stats = (times) => {
+    const sorted = [...times].sort((a, b) => a - b);
+    return { n: sorted.length, p50_ms: round2(percentile(sorted, 50)), p99_ms: round2(percentile(sorted, 99)) };
+  };
+  const withLimits = stats(metered);
+  const withoutLimits = stats(unmetered);
+  const added = { p50_ms: round2(withLimits.p50_ms - withoutLimits.p50_ms), p99_ms: round2(withLimits.p99_ms - withoutLimits.p99_ms) };
+  console.log(`budget: call p50 ${withLimits.p50_ms} ms metered, ${withoutLimits.p50_ms} ms not: +${added.p50_ms} ms`);
+
+  const result = {
+    schema: 1,
+    date: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    seconds_total: Math.round((Date.now() - started) / 1000),
+    how:
+      "one budget object: reserve→settle pairs from a driver worker inside workerd; calls: sequential chat calls from Node " +
+      "with the starter limits (org, team, user, key objects) and without limits, interleaved rounds",
+    one_object_throughput: throughput,
+    call_latency: [
+      { limits: "starter (4 budget objects)", ...withLimits },
+      { limits: "none", ...withoutLimits },
+      { limits: "added by metering", n: null, ...added },
+    ],
+    targets: [{ name: "latency metering adds to a call, p50 (ms)", target: 0.5, measured: added.p50_ms, met: added.p50_ms <= 0.5 }],
+  };
+  mkdirSync(`${root}target/bench-results`, { recursive: true });
+  writeFileSync(`${root}target/bench-results/budget.json`, JSON.stringify(result, null, 2));
+  console.log("budget: wrote target/bench-results/budget.json");
+} finally {
+  await gateway.close();
+}
