@@ -104,12 +104,15 @@ pub struct LimitLine {
 }
 
 /// A limit's count in its current window. `used` is settled use; `held` is what calls in
-/// flight reserved.
+/// flight reserved, which the holds themselves record: it is not stored with the counter
+/// but summed from them when a ledger is loaded, so a reservation writes one hold and
+/// nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counter {
     pub window: Window,
     pub window_start_ms: u64,
     pub used: Amount,
+    #[serde(skip)]
     pub held: Amount,
 }
 
@@ -206,7 +209,8 @@ pub struct Outcome {
     pub states: Vec<LimitState>,
 }
 
-/// What an operation changed, for the owner to write to storage.
+/// What an operation changed, for the owner to write to storage: counters whose window or
+/// settled use changed, holds added and removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
     pub counters: Vec<String>,
@@ -229,15 +233,30 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// A ledger from stored counters and holds.
+    /// A ledger from stored counters and holds; each counter's `held` is summed from the
+    /// holds in its current window.
     pub fn from_parts(
         counters: impl IntoIterator<Item = (String, Counter)>,
         holds: impl IntoIterator<Item = (String, Hold)>,
     ) -> Self {
-        Ledger {
-            counters: counters.into_iter().collect(),
-            holds: holds.into_iter().collect(),
+        let mut counters: BTreeMap<String, Counter> = counters
+            .into_iter()
+            .map(|(limit, counter)| {
+                let held = Amount::default();
+                (limit, Counter { held, ..counter })
+            })
+            .collect();
+        let holds: BTreeMap<String, Hold> = holds.into_iter().collect();
+        for hold in holds.values() {
+            for held in &hold.windows {
+                if let Some(counter) = counters.get_mut(&held.limit) {
+                    if counter.window_start_ms == held.window_start_ms {
+                        counter.held = counter.held.plus(hold.amount);
+                    }
+                }
+            }
         }
+        Ledger { counters, holds }
     }
 
     pub fn counter(&self, limit: &str) -> Option<&Counter> {
@@ -337,7 +356,6 @@ impl Ledger {
                     limit: line.limit.clone(),
                     window_start_ms: counter.window_start_ms,
                 });
-                changes.note_counter(&line.limit);
             }
         }
         self.holds.insert(
@@ -404,8 +422,8 @@ impl Ledger {
             counter.held = counter.held.minus(closed.amount);
             if let Some(actual) = actual {
                 counter.used = counter.used.plus(actual);
+                changes.note_counter(&held.limit);
             }
-            changes.note_counter(&held.limit);
         }
     }
 

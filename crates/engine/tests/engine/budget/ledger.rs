@@ -257,3 +257,54 @@ fn shards_split_each_cap_exactly_into_near_equal_shares() {
         }
     }
 }
+
+#[test]
+fn a_ledger_reloaded_from_its_stored_rows_holds_and_refuses_the_same() {
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(1_000))];
+    let mut stored_counters = std::collections::BTreeMap::new();
+    let mut stored_holds = std::collections::BTreeMap::new();
+    let mut apply = |ledger: &mut Ledger, operation: Operation, now: u64| {
+        let (_, changes) = ledger.apply(&operation, now);
+        // What the budget object writes: serialised counters and holds.
+        for limit in &changes.counters {
+            let json = serde_json::to_string(ledger.counter(limit).unwrap()).unwrap();
+            stored_counters.insert(limit.clone(), json);
+        }
+        for hold in &changes.holds_added {
+            let json = serde_json::to_string(ledger.hold(hold).unwrap()).unwrap();
+            stored_holds.insert(hold.clone(), json);
+        }
+        for hold in &changes.holds_removed {
+            stored_holds.remove(hold);
+        }
+        (stored_counters.clone(), stored_holds.clone())
+    };
+    let reserve_op = |hold: &str, micro_usd: u64| Operation::Reserve {
+        hold: hold.to_owned(),
+        lines: lines.to_vec(),
+        amount: costing(micro_usd),
+        ttl_ms: TTL,
+    };
+    apply(&mut ledger, reserve_op("a", 300), T0);
+    apply(&mut ledger, reserve_op("b", 300), T0);
+    let settle_a = Operation::Settle {
+        hold: "a".to_owned(),
+        actual: costing(100),
+    };
+    let (counters, holds) = apply(&mut ledger, settle_a, T0 + 1);
+    let mut reloaded = Ledger::from_parts(
+        counters
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::from_str(v).unwrap())),
+        holds
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::from_str(v).unwrap())),
+    );
+    assert_eq!(reloaded, ledger);
+    let counter = reloaded.counter("team").unwrap();
+    assert_eq!((counter.used.micro_usd, counter.held.micro_usd), (100, 300));
+    // 100 settled + 300 held + 600 = 1,000 fits; one more micro-dollar does not.
+    assert!(!reserve(&mut reloaded, "c", &lines, costing(601), T0 + 2).granted);
+    assert!(reserve(&mut reloaded, "c", &lines, costing(600), T0 + 2).granted);
+}
