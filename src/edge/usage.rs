@@ -26,13 +26,10 @@ async fn usage_body(request: &Request, env: &Env) -> Result<serde_json::Value, F
         .map_err(|_| internal("the key store is not bound"))?;
     let caller = auth::authenticate(request.headers(), &kv).await?;
     let policy = policy_state::active().map_err(|_| internal("the policy set failed to load"))?;
-    let url = request
-        .url()
-        .map_err(|_| bad_query("the request url does not parse"))?;
     let mut scope = None;
     let mut member = None;
-    for (name, value) in url.query_pairs() {
-        match name.as_ref() {
+    for (name, value) in query_pairs(&request.inner().url())? {
+        match name.as_str() {
             "scope" => {
                 scope = Some(
                     Scope::ALL
@@ -41,7 +38,7 @@ async fn usage_body(request: &Request, env: &Env) -> Result<serde_json::Value, F
                         .ok_or_else(|| bad_query("`scope` is one of org, team, user, key"))?,
                 );
             }
-            "member" => member = Some(value.into_owned()),
+            "member" => member = Some(value),
             _ => return Err(bad_query("the query takes `scope` and `member` only")),
         }
     }
@@ -74,6 +71,28 @@ async fn usage_body(request: &Request, env: &Env) -> Result<serde_json::Value, F
         "policy_version": policy.bundle.version(),
         "scopes": scopes,
     }))
+}
+
+/// The decoded `name=value` pairs of a URL's query. Decoding is JavaScript's own
+/// (`decodeURIComponent`): Rust's URL parser would bring its Unicode host tables into the
+/// wasm for one query string.
+fn query_pairs(url: &str) -> Result<Vec<(String, String)>, Failure> {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let query = query.split_once('#').map_or(query, |(query, _)| query);
+    let decode = |text: &str| {
+        js_sys::decode_uri_component(&text.replace('+', " "))
+            .ok()
+            .and_then(|decoded| decoded.as_string())
+            .ok_or_else(|| bad_query("the query is not valid percent-encoding"))
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(name)?, decode(value)?))
+        })
+        .collect()
 }
 
 fn bad_query(message: &str) -> Failure {

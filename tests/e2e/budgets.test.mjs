@@ -371,6 +371,11 @@ describe("rate windows, limit changes and the SDKs", () => {
     assert.equal(admin.body.scopes[0].limits[0].limit, "team-spend");
     assert.ok(admin.body.scopes[0].limits[0].used.requests >= 1);
     assert.equal((await usage(gateway, KEYS.priya, "?scope=project&member=x")).status, 400);
+    assert.equal((await usage(gateway, KEYS.priya, "?scope=team")).status, 400);
+    assert.equal((await usage(gateway, KEYS.priya, "?scope=team&member=%E0%A4%A")).status, 400);
+    // Percent-encoded names are decoded.
+    const encoded = await usage(gateway, KEYS.priya, "?scope=team&member=sup%70ort");
+    assert.equal(encoded.body.scopes[0].member, "support");
   });
 });
 
