@@ -36,6 +36,13 @@
 //!     injection detector rescans, not a key) or starts like a common file format
 //!     (PNG, JPEG, GIF, PDF, ZIP, gzip, RIFF: a small inline image);
 //!   * tokens over 512 characters (inline images and other data blobs);
+//!   * public material, recognised by its structure rather than its context, so a secret
+//!     pasted beside it (or dressed up as it) is still found: the body of a PEM block
+//!     with a public label (`CERTIFICATE`, `PUBLIC KEY`, …) whose base64 decodes to one
+//!     whole DER structure; an SSH public key blob (it decodes to a length-prefixed
+//!     `ssh-…`, `ecdsa-…` or `sk-…` algorithm name); an integrity hash (`sha1-`,
+//!     `sha256-`, `sha384-`, `sha512-` or Go's `h1:` before base64 of exactly that
+//!     digest's length);
 //!   * anything already found as another kind.
 
 use std::sync::OnceLock;
@@ -55,7 +62,7 @@ use super::{classify_decoded, decode_base64, resolve_overlaps, tick, Decoded, Fi
 pub fn find(text: &str) -> Vec<Finding> {
     let b = text.as_bytes();
     let mut found = Vec::new();
-    let mut keys = PrivateKeys::default();
+    let mut keys = PemBlocks::default();
     let padded = |c: u8| token_char(c) || c == b'=';
     long_runs(b, 10, padded, |from, to| {
         // Token by token: a run of `token_char` bytes, then its `=` padding.
@@ -81,6 +88,14 @@ pub fn find(text: &str) -> Vec<Finding> {
         }
     });
     jwts(b, &mut found);
+    // Public PEM bodies are base64 that looks random: they are not secrets.
+    found.retain(|f| {
+        f.kind != Kind::HighEntropy
+            || !keys
+                .public
+                .iter()
+                .any(|&(from, to)| from <= f.start && f.end <= to)
+    });
     resolve_overlaps(found)
 }
 
@@ -366,13 +381,31 @@ fn run(b: &[u8], from: usize, class: impl Fn(u8) -> bool) -> usize {
 
 /// Private keys, read in order: where the next `-----BEGIN ` may be looked for, and
 /// whether a truncated key already ran to the end of the text.
+/// PEM blocks: private keys (findings) and the spans of well-formed public ones.
 #[derive(Default)]
-struct PrivateKeys {
+struct PemBlocks {
     cursor: usize,
     done: bool,
+    public: Vec<(usize, usize)>,
 }
 
-impl PrivateKeys {
+/// PEM labels of public material (RFC 7468 and common practice).
+const PUBLIC_LABELS: &[&str] = &[
+    "CERTIFICATE",
+    "TRUSTED CERTIFICATE",
+    "X509 CERTIFICATE",
+    "CERTIFICATE REQUEST",
+    "NEW CERTIFICATE REQUEST",
+    "X509 CRL",
+    "PUBLIC KEY",
+    "RSA PUBLIC KEY",
+    "DH PARAMETERS",
+    "EC PARAMETERS",
+    "PKCS7",
+    "CMS",
+];
+
+impl PemBlocks {
     /// A `-----BEGIN ` marker in `text[from..to]`, a run of `token_char` bytes: the
     /// marker's `-----BEGIN` is one, and the space after it ends the run, so the marker
     /// can only be at the run's end.
@@ -403,7 +436,8 @@ impl PrivateKeys {
             .count();
         let label = rest.get(..label_len).unwrap_or_default();
         let is_key = label.ends_with("PRIVATE KEY") || label.ends_with("PRIVATE KEY BLOCK");
-        if !is_key
+        let is_public = PUBLIC_LABELS.contains(&label);
+        if !(is_key || is_public)
             || !rest
                 .get(label_len..)
                 .is_some_and(|r| r.starts_with("-----"))
@@ -413,6 +447,10 @@ impl PrivateKeys {
         }
         let body = label_start + label_len + 5;
         let end_marker = format!("-----END {label}-----");
+        if is_public {
+            self.public_block(text, body, &end_marker);
+            return;
+        }
         match text.get(body..).and_then(|r| r.find(&end_marker)) {
             Some(offset) => {
                 tick(offset);
@@ -434,10 +472,98 @@ fn token_char(c: u8) -> bool {
     is_token(c)
 }
 
+impl PemBlocks {
+    /// A public block's body from `body` to its END line: public when it is there and the
+    /// body decodes to exactly one DER structure (a certificate or key, not text dressed
+    /// up as one).
+    fn public_block(&mut self, text: &str, body: usize, end_marker: &str) {
+        let Some(offset) = text.get(body..).and_then(|r| r.find(end_marker)) else {
+            self.cursor = body;
+            return;
+        };
+        tick(offset);
+        let end = body + offset + end_marker.len();
+        let encoded = text.as_bytes().get(body..body + offset).unwrap_or_default();
+        let der = decode_base64(encoded.iter().copied().filter(|c| !c.is_ascii_whitespace()));
+        if is_one_der_sequence(&der) {
+            self.public.push((body, end));
+        }
+        self.cursor = end;
+    }
+}
+
+/// A DER SEQUENCE whose encoded length is exactly the bytes given.
+fn is_one_der_sequence(der: &[u8]) -> bool {
+    let (Some(&0x30), Some(&first)) = (der.first(), der.get(1)) else {
+        return false;
+    };
+    let (header, length) = match first {
+        0..=0x7F => (2, usize::from(first)),
+        0x81..=0x84 => {
+            let count = usize::from(first & 0x7F);
+            let Some(bytes) = der.get(2..2 + count) else {
+                return false;
+            };
+            let length = bytes.iter().fold(0usize, |n, &b| (n << 8) | usize::from(b));
+            (2 + count, length)
+        }
+        _ => return false,
+    };
+    header.checked_add(length) == Some(der.len())
+}
+
+/// Public material shaped like a random token, by structure (see the module
+/// documentation): an SSH public key blob, or an integrity hash.
+fn public_token(b: &[u8], start: usize, token: &[u8]) -> bool {
+    ssh_public_key(token) || integrity_hash(b, start, token)
+}
+
+/// An SSH public key blob: base64 of a 4-byte length and an algorithm name of that length.
+fn ssh_public_key(token: &[u8]) -> bool {
+    let head = decode_base64(token.iter().copied().take(96));
+    let Some(prefix) = head.get(..4).and_then(|h| <[u8; 4]>::try_from(h).ok()) else {
+        return false;
+    };
+    let length = u32::from_be_bytes(prefix);
+    if !(7..=64).contains(&length) {
+        return false;
+    }
+    let Some(name) = head.get(4..4 + length as usize) else {
+        return false;
+    };
+    (name.starts_with(b"ssh-") || name.starts_with(b"ecdsa-") || name.starts_with(b"sk-"))
+        && name.iter().all(u8::is_ascii_graphic)
+}
+
+/// An integrity hash: `sha1-`, `sha256-`, `sha384-` or `sha512-` (npm lockfiles, SRI,
+/// Nix), or Go's `h1:` (SHA-256), before base64 of exactly that digest's length.
+fn integrity_hash(b: &[u8], start: usize, token: &[u8]) -> bool {
+    const PREFIXED: &[(&[u8], usize)] = &[
+        (b"sha1-", 20),
+        (b"sha256-", 32),
+        (b"sha384-", 48),
+        (b"sha512-", 64),
+    ];
+    let digest_of = |encoded: &[u8], bytes: usize| {
+        let body: Vec<u8> = encoded.iter().copied().take_while(|&c| c != b'=').collect();
+        body.len() == (bytes * 4).div_ceil(3) && decode_base64(body).len() == bytes
+    };
+    let prefixed = PREFIXED.iter().any(|&(prefix, bytes)| {
+        token
+            .strip_prefix(prefix)
+            .is_some_and(|encoded| digest_of(encoded, bytes))
+    });
+    let go_sum = start >= 3 && b.get(start - 3..start) == Some(b"h1:") && digest_of(token, 32);
+    prefixed || go_sum
+}
+
 /// Whether the token `b[start..end]` (a run of `token_char` bytes and its `=` padding) is
 /// a `high_entropy` secret.
 fn high_entropy(b: &[u8], start: usize, end: usize, out: &mut Vec<Finding>) {
     if let Some(token) = b.get(start..end) {
+        if public_token(b, start, token) {
+            return;
+        }
         if looks_random(token) || hex_secret(b, start, token) {
             out.push(Finding::new(Kind::HighEntropy, start, end));
         }

@@ -141,3 +141,74 @@ fn secret_spans_point_at_original_bytes() {
         ["jwt", "high_entropy", "aws_access_key"]
     );
 }
+
+/// Public material made by `openssl` and `ssh-keygen` (certificates, public keys) and by
+/// hashing random bytes (npm, Go, SRI and Nix integrity hashes): none of it is a secret,
+/// and a developer pasting it must not be refused.
+const PUBLIC_MATERIAL: &[(&str, &str)] = &[
+    (
+        "certificate.pem",
+        include_str!("public_material/certificate.pem"),
+    ),
+    (
+        "rsa_public_key.pem",
+        include_str!("public_material/rsa_public_key.pem"),
+    ),
+    (
+        "ec_public_key.pem",
+        include_str!("public_material/ec_public_key.pem"),
+    ),
+    (
+        "authorized_keys",
+        include_str!("public_material/authorized_keys"),
+    ),
+    (
+        "package-lock.json",
+        include_str!("public_material/package-lock.json"),
+    ),
+    ("go.sum", include_str!("public_material/go.sum")),
+    ("sri.html", include_str!("public_material/sri.html")),
+    ("fetchurl.nix", include_str!("public_material/fetchurl.nix")),
+];
+
+#[test]
+fn public_keys_certificates_and_integrity_hashes_are_not_secrets() {
+    for (name, text) in PUBLIC_MATERIAL {
+        let found = secrets::find(text);
+        assert!(found.is_empty(), "{name}: {:?}", secrets_in(text));
+        // As part of a question, too.
+        let question = format!("Why does the verifier reject this?\n\n{text}\nThanks!");
+        assert!(secrets::find(&question).is_empty(), "{name} in a question");
+    }
+}
+
+#[test]
+fn a_secret_beside_public_material_is_still_found() {
+    for (name, text) in PUBLIC_MATERIAL {
+        let mixed = format!("{text}\nclient_secret = {RANDOM_SECRET}\nkey: {OPENAI}\n");
+        let kinds: Vec<&str> = secrets::find(&mixed)
+            .iter()
+            .map(|f| f.kind.name())
+            .collect();
+        assert_eq!(kinds, ["high_entropy", "openai_key"], "{name}");
+    }
+    // A private key block stays a private key even after a certificate.
+    let chain = format!(
+        "{}{}",
+        include_str!("public_material/certificate.pem"),
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n"
+    );
+    let kinds: Vec<&str> = secrets::find(&chain)
+        .iter()
+        .map(|f| f.kind.name())
+        .collect();
+    assert_eq!(kinds, ["private_key"]);
+}
+
+#[test]
+fn an_integrity_prefix_does_not_hide_a_token_of_the_wrong_length() {
+    // `sha512-` then a random 40-character token: not a 64-byte digest.
+    let text = format!("integrity: sha512-{RANDOM_SECRET}");
+    let kinds: Vec<&str> = secrets::find(&text).iter().map(|f| f.kind.name()).collect();
+    assert_eq!(kinds, ["high_entropy"]);
+}
