@@ -1,6 +1,7 @@
 //! UTC windows: where the window holding an instant starts and ends, in Unix milliseconds.
 //! Minutes, hours and days are fixed lengths (UTC has no daylight saving; leap seconds
 //! are not in Unix time); months run from the first of one calendar month to the next.
+//! The calendar arithmetic here is also what the `policy` CLI dates bundles with.
 
 use gateway_policy::limits::Window;
 
@@ -46,8 +47,9 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
     (era * 146_097 + day_of_era).saturating_sub(719_468)
 }
 
-/// The (year, month, day) of a day count since 1970-01-01.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+/// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`, for days on or after the epoch).
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let day_of_era = z - era * 146_097;
