@@ -98,24 +98,13 @@ pub fn run(old: &Path, new: Option<&Path>, dir: Option<&Path>) -> Result<ExitCod
     let show = |v: Option<u64>| v.map_or_else(|| "none".to_owned(), |v| v.to_string());
     println!("version: {} -> {}", show(old.version), show(new.version));
 
-    let mut differences = 0usize;
     let (old_policies, new_policies) = (old.policies(), new.policies());
-    let mut unchanged = 0usize;
-    let mut lines = Vec::new();
-    let ids: BTreeSet<&String> = old_policies.keys().chain(new_policies.keys()).collect();
-    for id in ids {
-        match (old_policies.get(id), new_policies.get(id)) {
-            (None, Some(_)) => lines.push(format!("policy added: `{id}`")),
-            (Some(_), None) => lines.push(format!("policy removed: `{id}`")),
-            (Some(a), Some(b)) if a != b => lines.push(format!("policy changed: `{id}`")),
-            _ => unchanged += 1,
-        }
-    }
-    differences += lines.len();
-    for line in lines {
-        println!("{line}");
-    }
-    println!("policies unchanged: {unchanged}");
+    let mut differences = compare(
+        ("policy", "policies"),
+        &by_id(&old_policies),
+        &by_id(&new_policies),
+        |_, _| String::new(),
+    );
 
     if old.schema == new.schema {
         println!("schema: unchanged");
@@ -124,55 +113,18 @@ pub fn run(old: &Path, new: Option<&Path>, dir: Option<&Path>) -> Result<ExitCod
         println!("schema: changed");
     }
 
-    let (old_models, new_models) = (old.models(), new.models());
-    let mut unchanged = 0usize;
-    let ids: BTreeSet<&String> = old_models.keys().chain(new_models.keys()).collect();
-    for id in ids {
-        match (old_models.get(id), new_models.get(id)) {
-            (None, Some(_)) => {
-                differences += 1;
-                println!("model added: `{id}`");
-            }
-            (Some(_), None) => {
-                differences += 1;
-                println!("model removed: `{id}`");
-            }
-            (Some(a), Some(b)) if a != b => {
-                differences += 1;
-                println!(
-                    "model changed: `{id}` ({})",
-                    changed_fields(a, b).join(", ")
-                );
-            }
-            _ => unchanged += 1,
-        }
-    }
-    println!("models unchanged: {unchanged}");
-
-    let (old_limits, new_limits) = (old.limits(), new.limits());
-    let mut unchanged = 0usize;
-    let ids: BTreeSet<&&str> = old_limits.keys().chain(new_limits.keys()).collect();
-    for id in ids {
-        match (old_limits.get(id), new_limits.get(id)) {
-            (None, Some(_)) => {
-                differences += 1;
-                println!("limit added: `{id}`");
-            }
-            (Some(_), None) => {
-                differences += 1;
-                println!("limit removed: `{id}`");
-            }
-            (Some(a), Some(b)) if a != b => {
-                differences += 1;
-                println!(
-                    "limit changed: `{id}` ({})",
-                    changed_fields(a, b).join(", ")
-                );
-            }
-            _ => unchanged += 1,
-        }
-    }
-    println!("limits unchanged: {unchanged}");
+    differences += compare(
+        ("model", "models"),
+        &by_id(old.models()),
+        &by_id(new.models()),
+        field_changes,
+    );
+    differences += compare(
+        ("limit", "limits"),
+        &old.limits(),
+        &new.limits(),
+        field_changes,
+    );
 
     let same_hash = old.bundle.content_hash() == new.bundle.content_hash();
     if differences == 0 && !same_hash {
@@ -188,6 +140,45 @@ pub fn run(old: &Path, new: Option<&Path>, dir: Option<&Path>) -> Result<ExitCod
         println!("{differences} difference{plural}");
         Ok(ExitCode::from(1))
     }
+}
+
+fn by_id<T>(entries: &BTreeMap<String, T>) -> BTreeMap<&str, &T> {
+    entries
+        .iter()
+        .map(|(id, entry)| (id.as_str(), entry))
+        .collect()
+}
+
+/// Prints each entry added, removed or changed (with `detail` of a change) between two
+/// sets keyed by id, then how many are unchanged; returns how many differ.
+fn compare<T: PartialEq>(
+    (noun, plural): (&str, &str),
+    old: &BTreeMap<&str, T>,
+    new: &BTreeMap<&str, T>,
+    detail: impl Fn(&T, &T) -> String,
+) -> usize {
+    let (mut differences, mut unchanged) = (0usize, 0usize);
+    let ids: BTreeSet<&&str> = old.keys().chain(new.keys()).collect();
+    for id in ids {
+        let line = match (old.get(id), new.get(id)) {
+            (None, Some(_)) => format!("{noun} added: `{id}`"),
+            (Some(_), None) => format!("{noun} removed: `{id}`"),
+            (Some(a), Some(b)) if a != b => format!("{noun} changed: `{id}`{}", detail(a, b)),
+            _ => {
+                unchanged += 1;
+                continue;
+            }
+        };
+        differences += 1;
+        println!("{line}");
+    }
+    println!("{plural} unchanged: {unchanged}");
+    differences
+}
+
+/// ` (field, field)`: the fields that differ, after a changed entry's id.
+fn field_changes<T: serde::Serialize>(a: &T, b: &T) -> String {
+    format!(" ({})", changed_fields(a, b).join(", "))
 }
 
 /// The fields (top-level, by their JSON names) that differ between two catalog entries or
