@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 
-import { startGateway, eventually, KEYS, post, chat } from "../tests/e2e/harness.mjs";
+import { startGateway, publishBundle, KEYS, post, chat } from "../tests/e2e/harness.mjs";
 import { makeBundle, policySource, signBundle } from "../tests/e2e/bundles.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -59,17 +59,7 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 const round2 = (x) => Math.round(x * 100) / 100;
 
 async function publish(gateway, version, limits) {
-  const source = { ...policySource(), limits };
-  const text = JSON.stringify(signBundle(makeBundle(source, version)));
-  await gateway.kv.put(`policy:bundle:v${version}`, text);
-  await gateway.kv.put("policy:bundle", text);
-  await eventually(
-    async () => {
-      const response = await fetch(`${gateway.url}/v1/policy/status`, { headers: { authorization: `Bearer ${KEYS.priya}` } });
-      return (await response.json()).policy?.version === version;
-    },
-    { what: `bundle v${version}`, timeoutMs: 5000 },
-  );
+  await publishBundle(gateway, signBundle(makeBundle({ ...policySource(), limits }, version)));
 }
 
 async function timedCalls(gateway, n) {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 
-import { startGateway, eventually, KEYS, post, chat } from "./harness.mjs";
+import { startGateway, eventually, publishBundle, KEYS, post, chat } from "./harness.mjs";
 import { makeBundle, policySource, signBundle } from "./bundles.mjs";
 
 // gpt-4o-mini's prices, in micro-USD per token.
@@ -23,17 +23,7 @@ let version = 0;
 async function publishLimits(gateway, limits) {
   version += 1;
   const source = { ...policySource(), limits: JSON.stringify({ limits }, null, 2) };
-  const bundle = signBundle(makeBundle(source, version));
-  const text = JSON.stringify(bundle);
-  await gateway.kv.put(`policy:bundle:v${version}`, text);
-  await gateway.kv.put("policy:bundle", text);
-  await eventually(
-    async () => {
-      const response = await fetch(`${gateway.url}/v1/policy/status`, { headers: { authorization: `Bearer ${KEYS.priya}` } });
-      return (await response.json()).policy?.version === version;
-    },
-    { what: `bundle v${version} active`, timeoutMs: 5000 },
-  );
+  await publishBundle(gateway, signBundle(makeBundle(source, version)));
 }
 
 async function usage(gateway, key, query = "") {

@@ -141,6 +141,21 @@ export async function eventually(predicate, { timeoutMs = 3000, what = "conditio
   }
 }
 
+/// Publishes a signed bundle as `policy publish` does (under its version and as the latest)
+/// and waits until the gateway decides with it.
+export async function publishBundle(gateway, bundle) {
+  const text = JSON.stringify(bundle);
+  await gateway.kv.put(`policy:bundle:v${bundle.version}`, text);
+  await gateway.kv.put("policy:bundle", text);
+  await eventually(
+    async () => {
+      const response = await fetch(`${gateway.url}/v1/policy/status`, { headers: { authorization: `Bearer ${KEYS.priya}` } });
+      return (await response.json()).policy?.version === bundle.version;
+    },
+    { what: `bundle v${bundle.version} active`, timeoutMs: 5000 },
+  );
+}
+
 export function post(gateway, path, body, { key, headers = {}, signal } = {}) {
   return fetch(`${gateway.url}${path}`, {
     method: "POST",
