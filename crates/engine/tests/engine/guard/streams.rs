@@ -9,7 +9,6 @@ use crate::support::{pieces, whole_text_redaction, OPENAI_KEY as KEY};
 use gateway_engine::detect::Kind;
 use gateway_engine::guard::sse::Event;
 use gateway_engine::guard::stream::StreamGuard;
-use gateway_engine::guard::window::WINDOW;
 use gateway_policy::catalog::Provider;
 use serde_json::{json, Value};
 #[cfg(target_arch = "wasm32")]
@@ -84,13 +83,14 @@ fn a_clean_streamed_answer_starts_flowing_before_it_ends() {
     let (sent, _) = reassemble(Provider::Openai, &out);
     let whole_events = half.windows(2).rposition(|w| w == b"\n\n").unwrap() + 2;
     let (arrived, _) = reassemble(Provider::Openai, &half[..whole_events]);
+    // All of it but the unfinished last word.
+    let held = arrived.strip_prefix(&sent).unwrap();
     assert!(
-        !sent.is_empty() && sent.len() + 2 * WINDOW >= arrived.len(),
-        "sent {} of {}",
+        !sent.is_empty() && !held.contains(char::is_whitespace),
+        "sent {} of {}, held {held:?}",
         sent.len(),
         arrived.len()
     );
-    assert!(arrived.starts_with(&sent));
 }
 
 #[test]
