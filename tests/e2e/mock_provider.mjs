@@ -13,6 +13,8 @@
 //                              answer `text` instead of the greeting; streamed as deltas of
 //                              `pieceChars` characters, written in slices of `splitBytes`
 //                              bytes (so events, and matches, straddle network chunks)
+//   mock.behave("reply", { pieces })
+//                              stream exactly these deltas
 //   mock.behave("headers", { name: value, … })
 //                              the normal answer, with these extra response headers
 //   mock.behave("raw", { status, headers, body })
@@ -40,6 +42,7 @@ const REPLY_WORDS = ["Hello", " from", " the", " mock", " provider", "."];
 // The deltas of the next answer: the greeting, or a "reply" behaviour's text in pieces.
 function replyPieces(behaviour) {
   if (behaviour?.kind !== "reply") return REPLY_WORDS;
+  if (behaviour.arg.pieces) return behaviour.arg.pieces;
   const { text, pieceChars = 4 } = behaviour.arg;
   const chars = [...text];
   const pieces = [];
