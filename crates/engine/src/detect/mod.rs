@@ -9,7 +9,11 @@
 //! * [`injection`]: a 0–100 score and the matched pattern families
 //!   (`instruction_override`, `role_impersonation`, `prompt_leak`, `encoding_trick`),
 //!   computed on [`normalize`]d text.
-//! * [`pii`]: `email`, `phone`, `credit_card`, `iban`, `national_id`, `ip_address`.
+//! * [`pii`]: `email`, `phone`, `credit_card`, `iban`, `ip_address`, and national
+//!   identifiers, one kind per scheme (`us_ssn`, `uk_nino`, `fr_nir`,
+//!   `it_codice_fiscale`, `nl_bsn`, `br_cpf`, `pl_pesel`, `se_personnummer`,
+//!   `in_aadhaar`, `es_dni`, `de_tax_id`, `ca_sin`), all of them grouped as
+//!   `national_id` (see [`kind`]).
 //! * [`secrets`]: `openai_key`, `anthropic_key`, `aws_access_key`, `github_token`,
 //!   `slack_token`, `google_api_key`, `jwt`, `private_key`, `high_entropy`.
 //!
@@ -116,9 +120,17 @@ impl Detections {
         }
     }
 
-    /// The PII kinds found, sorted and deduplicated (a Cedar `Set<String>`).
+    /// The PII kinds found, sorted and deduplicated (a Cedar `Set<String>`); with
+    /// `national_id` beside the kind of any national identifier found, so a policy may
+    /// name the group or the scheme.
     pub fn pii_kinds(&self) -> Vec<&'static str> {
-        kinds(&self.pii)
+        let mut names = kinds(&self.pii);
+        if self.pii.iter().any(|f| f.kind.is_national_id()) {
+            names.push(Kind::NationalId.name());
+            names.sort_unstable();
+            names.dedup();
+        }
+        names
     }
 
     /// The secret kinds found, sorted and deduplicated.

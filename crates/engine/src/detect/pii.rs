@@ -3,7 +3,7 @@
 //! Each kind has its own single-pass scanner over the bytes; all patterns are ASCII, so a
 //! span always starts and ends on a character boundary. Overlaps between kinds are then
 //! resolved (earliest start wins, then the longer span, then email > iban > credit_card >
-//! national_id > ip_address > phone). Fullwidth or otherwise disguised digits are not
+//! national ids > ip_address > phone). Fullwidth or otherwise disguised digits are not
 //! folded here: [`super::find_pii`] runs this scan on a folded view and maps the spans
 //! back.
 //!
@@ -17,21 +17,65 @@
 //!   (or the Mastercard 2221–2720 range), passing Luhn. Inside a longer run of digit
 //!   groups (`4111 1111 1111 1111 5500 …`), group-aligned sub-runs are tried too.
 //! * `phone`: `+` then 8–15 digits (first digit not 0), optionally grouped by spaces,
-//!   dashes, dots or parentheses (E.164 as people write it); or a national format with
-//!   separators: North American `(415) 555-2671`, `415-555-2671`, `1-800-555-0199`
-//!   (area code starting 2–9), or a trunk-prefixed number of 9–12 digits in 2+ groups of
-//!   2–8 digits (`020 7946 0958`, `06 12 34 56 78`). Unseparated digit runs without `+`
-//!   are never phones (they are ids, card numbers, amounts).
+//!   dashes, dots or parentheses (E.164 as people write it, `+44 (0)20 7946 0958` and
+//!   `+49(0)30 1234567` included); or a national format with separators, from a compact
+//!   table: North American `(415) 555-2671`, `(415)555-2671`, `415-555-2671`,
+//!   `1 (800) 555-0199` (area code starting 2–9); trunk-prefixed with `0`, 9–12 digits in
+//!   2+ groups of 2–8 (`020 7946 0958`, `030 12345678`, `06 12 34 56 78`,
+//!   `090-1234-5678`, `(0141) 496 0172`: most of Europe, the UK, Japan, India, Australia,
+//!   Mexico, Turkey); Russian `8 (495) 123-45-67`; Chinese mobile `138 0013 8000`;
+//!   Brazilian `(11) 91234-5678`. After a phone's label word (`Tel.`, `call`, `mobile`,
+//!   `Telefon`, `téléphone`, `电话`, `телефон`, … within 48 bytes before, see
+//!   `PHONE_LABELS`), any grouping of 8–15 digits, or a bare run of 8–12, is a phone too
+//!   (but for dates). Unseparated digit runs without `+` or a label word are never phones
+//!   (they are ids, card numbers, amounts), nor is a number in a phone format after a
+//!   national id's label word with no phone label (`BSN 0154.29.380` with a wrong check
+//!   digit is no phone).
 //! * `iban`: two capital letters of a country in the IBAN registry, two check digits,
 //!   11–30 capital letters or digits, contiguous or in groups of four separated by single
 //!   spaces; total length 15–34; ISO 7064 mod-97 remainder 1.
-//! * `national_id`: only identifiers with a check the text can verify:
-//!   the Spanish DNI (8 digits and the mod-23 control letter, `12345678Z`, optionally
-//!   `12345678-Z`) and NIE (`X`/`Y`/`Z`, 7 digits, control letter); and the US SSN by
-//!   format `AAA-GG-SSSS` (dashes or spaces) with the never-issued values excluded (area
-//!   000, 666 or 900–999, group 00, serial 0000). Unseparated 9-digit SSNs are not
-//!   matched (indistinguishable from any other 9-digit number), nor are ids whose only
-//!   check is weak (Dutch BSN 11-proof) or absent.
+//! * National identifiers, one kind each (policies see `national_id` beside it), only
+//!   with the check the scheme defines, which is always mandatory:
+//!   * `us_ssn`: `AAA-GG-SSSS` (dashes or spaces), never-issued values excluded (area 000,
+//!     666 or 900–999, group 00, serial 0000).
+//!   * `uk_nino`: National Insurance number, `AB123456C` or `AB 12 34 56 C`: prefix
+//!     rules (first letter not D, F, I, Q, U, V; second not D, F, I, O, Q, U, V; not BG,
+//!     GB, KN, NK, NT, TN, ZZ), suffix A–D, capitals only (there is no check digit).
+//!   * `fr_nir`: 13 digits (sex 1–4, 7 or 8; month 01–12, 20–42 or 50–99; department
+//!     `2A`/`2B` for Corsica, counted as 19/18) and the key 97 − (n mod 97); compact or
+//!     spaced at the usual places (`2 95 10 99 126 111 93`).
+//!   * `it_codice_fiscale`: 16 characters, either case: six letters, the year, a month
+//!     letter, the day (1–31, +40 for women), the town, the check character; the digits
+//!     may be omocodia letters (`LMNPQRSTUV`).
+//!   * `nl_bsn`: 9 digits, 11-proof; `1234.56.789`, else a label.
+//!   * `br_cpf`: 11 digits, two mod-11 check digits, not all one digit; `000.000.000-00`,
+//!     else a label.
+//!   * `pl_pesel`: 11 digits, weights 1-3-7-9, a valid date (century in the month); a
+//!     label always (it has no formatting of its own).
+//!   * `se_personnummer`: Luhn over YYMMDDNNNN and a valid date (day + 60 for a
+//!     samordningsnummer); `YYMMDD-NNNN`, `YYMMDD+NNNN` (age 100 and over),
+//!     `YYYYMMDD-NNNN` or `YYYYMMDDNNNN` (a year 1870–2029), else a label.
+//!   * `in_aadhaar`: 12 digits, not starting 0 or 1, not a palindrome, Verhoeff; grouped
+//!     4-4-4 (spaces or dashes), else a label.
+//!   * `es_dni`: the Spanish DNI (8 digits and the mod-23 control letter, `12345678Z`,
+//!     optionally `12345678-Z`) and NIE (`X`/`Y`/`Z`, 7 digits, control letter).
+//!   * `de_tax_id`: Steuer-IdNr, 11 digits, not starting 0, one digit of the first ten
+//!     twice or three times and the others once, ISO 7064 mod 11,10; `12 345 678 901`,
+//!     else a label.
+//!   * `ca_sin`: 9 digits, Luhn, not starting 0 or 8; grouped 3-3-3 (spaces or dashes),
+//!     else a label.
+//!
+//!   A bare run of 9–12 digits is ambiguous (a BSN, a SIN and an SSN are all 9 digits,
+//!   and so is any order number): it is an id only after a **label word** of that id
+//!   (`ids::LABELS`: `SSN`, `BSN`, `burgerservicenummer`, `SIN`, `NAS`, `CPF`, `PESEL`,
+//!   `personnummer`, `Aadhaar`, `Steuer-ID`, `IdNr`, …) starting a word within 48 bytes
+//!   before it (a label of at most 4 letters must also end a word: `SIN` is not `since`).
+//!   The label also settles which kind digits passing several checks are, and lets an
+//!   id be written in any grouping. Without a label, only the formats above count, and a
+//!   phone's label word before them makes them a phone instead (`Zadzwoń pod 538 214
+//!   503`). Digit groups continuing before or after an id (`SSN 123-45-6789-1234`) make
+//!   it no id; runs longer than 16 digits hold none. Digits inside a spaced id that would
+//!   pass for a card number (`2 59 06 81 004 427 94`) are the id's.
 //! * `ip_address`: IPv4 dotted quads (octets 0–255, no leading zeros, not part of a
 //!   longer dotted run such as an OID); IPv6 with 8 groups, or `::`-compressed with at
 //!   least 2 groups and a decimal digit somewhere (so `a::b` or `dead::beef` in code are
@@ -39,6 +83,8 @@
 
 use super::bytes::for_each_digit_colon_at;
 use super::{resolve_overlaps, tick, Finding, Kind};
+
+mod ids;
 
 /// Every PII finding in `text`, sorted by start and non-overlapping.
 ///
@@ -70,10 +116,23 @@ pub fn find(text: &str) -> Vec<Finding> {
         digit_runs(b, &mut Marks::new(&digits), &mut found);
         ibans(b, &mut Marks::new(&digits), &mut found);
         spanish_ids(b, &mut Marks::new(&digits), &mut found);
+        ids::find(b, &digits, &mut found);
         ipv4s(b, &mut Marks::new(&digits), &mut found);
         if !colons.is_empty() {
             ipv6s(b, &mut Marks::new(&colons), &mut found);
         }
+    }
+    // The digits at the end of a spaced national id may pass for a card number
+    // (`2 59 06 81 004 427 94`): the id, starting first, keeps them.
+    let ids: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|f| f.kind.is_national_id())
+        .map(|f| (f.start, f.end))
+        .collect();
+    if !ids.is_empty() {
+        found.retain(|f| {
+            f.kind != Kind::CreditCard || !ids.iter().any(|&(s, e)| s < f.start && f.end <= e)
+        });
     }
     resolve_overlaps(found)
 }
@@ -249,11 +308,11 @@ fn digit_runs(b: &[u8], digits: &mut Marks, out: &mut Vec<Finding>) {
     let mut i = 0usize;
     // A run starts with a digit after a byte that is not a word's (so the first of a
     // run of digits), `+` or `(` then that digit, or `+(` then that digit. A lone group
-    // of fewer than 13 digits, without `+` or `(` before it or another group after it,
+    // of fewer than 8 digits, without `+` or `(` before it or another group after it,
     // is nothing (see `classify_run`): most numbers in prose are skipped at once.
     let worth_parsing = |start: usize, end: usize| {
         let (next, after) = (at(b, end), at(b, end + 1));
-        end - start >= 13
+        end - start >= 8
             || matches!(before(b, start), b'+' | b'(')
             || (matches!(next, b' ' | b'-' | b'.') && (after.is_ascii_digit() || after == b'('))
             || (next == b'(' && after.is_ascii_digit())
@@ -325,7 +384,10 @@ fn parse_run(b: &[u8], from: usize, groups: &mut Vec<Group>) -> usize {
         if matches!(next, b' ' | b'-' | b'.') && (after.is_ascii_digit() || after == b'(') {
             sep = next;
             j += 1;
-        } else if next == b'(' && after.is_ascii_digit() {
+        } else if (next == b'(' && after.is_ascii_digit())
+            || (open.is_some() && next.is_ascii_digit())
+        {
+            // `1(415)`, `(415)555-2671`, `+44(0)20 …`.
             sep = 0;
         } else {
             break;
@@ -352,6 +414,12 @@ fn classify_run(
     // A lone group of fewer than 13 digits is no card (13+), phone (2+ groups) or SSN
     // (3 groups): most numbers in prose.
     if !plus && groups.len() < 2 && digit_count(groups) < 13 {
+        // Unless a phone's label word stands before it (`Tel. 0612345678`).
+        if let [g] = groups {
+            if (8..=12).contains(&g.len()) && g.open.is_none() && phone_label(b, g.start) {
+                out.push(Finding::new(Kind::Phone, g.start, g.end));
+            }
+        }
         return;
     }
     let mut rest = groups;
@@ -384,10 +452,6 @@ fn classify_run(
     if rest.is_empty() {
         return;
     }
-    if let Some(ssn) = ssn(b, rest) {
-        out.push(ssn);
-        return;
-    }
     // Cards, then phones in the stretches of groups between them.
     let cards = cards(b, rest);
     let mut from = 0usize;
@@ -397,7 +461,7 @@ fn classify_run(
     {
         tick(1);
         if let Some(stretch) = rest.get(from..first) {
-            if phone(b, stretch) {
+            if (phone(b, stretch) && !id_label(b, stretch)) || labelled_phone(b, stretch) {
                 let start = stretch.first().map_or(0, |g| g.open.unwrap_or(g.start));
                 let end = stretch.last().map_or(0, |g| g.close);
                 out.push(Finding::new(Kind::Phone, start, end));
@@ -408,33 +472,6 @@ fn classify_run(
         }
         from = last + 1;
     }
-}
-
-fn digits_value(b: &[u8], g: &Group) -> u32 {
-    b.get(g.start..g.end)
-        .unwrap_or_default()
-        .iter()
-        .fold(0u32, |v, d| {
-            v.saturating_mul(10).saturating_add(u32::from(d - b'0'))
-        })
-}
-
-fn ssn(b: &[u8], groups: &[Group]) -> Option<Finding> {
-    let [area, group, serial] = groups else {
-        return None;
-    };
-    let shape = area.len() == 3 && group.len() == 2 && serial.len() == 4 && area.open.is_none();
-    let seps = matches!(group.sep, b'-' | b' ') && serial.sep == group.sep;
-    if !shape || !seps {
-        return None;
-    }
-    let a = digits_value(b, area);
-    let valid = a != 0
-        && a != 666
-        && a < 900
-        && digits_value(b, group) != 0
-        && digits_value(b, serial) != 0;
-    valid.then(|| Finding::new(Kind::NationalId, area.start, serial.end))
 }
 
 /// Card numbers in a run, as inclusive group index ranges: from each group, the longest
@@ -495,7 +532,9 @@ fn card_ok(b: &[u8], groups: &[Group]) -> bool {
     let mut prefix = digits();
     let d1 = prefix.next().unwrap_or(0);
     let p4 = digits().take(4).fold(0u32, |v, d| v * 10 + d);
-    let known_iin = (3..=6).contains(&d1) || (2221..=2720).contains(&p4);
+    // Mastercard's 2-series numbers are 16 digits long.
+    let sixteen = groups.iter().map(Group::len).sum::<usize>() == 16;
+    let known_iin = (3..=6).contains(&d1) || (sixteen && (2221..=2720).contains(&p4));
     known_iin && luhn(digits())
 }
 
@@ -519,41 +558,140 @@ fn luhn(digits: impl DoubleEndedIterator<Item = u32>) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// A national phone format (the `+` form is handled by the caller).
+/// A national phone format (the `+` form is handled by the caller): North American,
+/// trunk-prefixed with `0` (most of Europe, the UK, Japan, India, Australia, Mexico,
+/// Turkey), Russian `8 (495) 123-45-67`, Chinese mobile `138 0013 8000`, Brazilian
+/// `(11) 91234-5678`.
 fn phone(b: &[u8], groups: &[Group]) -> bool {
     let digits = digit_count(groups);
     let first_digit = groups.first().map_or(0, |g| at(b, g.start));
     if groups.len() < 2 {
         return false;
     }
-    // Only the first group may be parenthesised in a national format.
-    if groups.iter().skip(1).any(|g| g.open.is_some()) {
+    // Only the area code may be parenthesised: the first group, or the second after a
+    // one-digit trunk or country code (`1 (415) 555-2671`, `8 (495) 123-45-67`).
+    let one_digit_lead = groups
+        .first()
+        .is_some_and(|g| g.len() == 1 && g.open.is_none());
+    if groups
+        .iter()
+        .enumerate()
+        .skip(1)
+        .any(|(k, g)| g.open.is_some() && !(k == 1 && one_digit_lead))
+    {
         return false;
     }
-    let mut sizes = groups.iter().map(Group::len);
-    let north_american = match (
-        sizes.next(),
-        sizes.next(),
-        sizes.next(),
-        sizes.next(),
-        sizes.next(),
-    ) {
-        (Some(3), Some(3), Some(4), None, None) => (b'2'..=b'9').contains(&first_digit),
-        (Some(1), Some(3), Some(3), Some(4), None) => {
-            first_digit == b'1'
-                && groups
-                    .get(1)
-                    .is_some_and(|g| (b'2'..=b'9').contains(&at(b, g.start)))
-        }
+    let digit = |k: usize, i: usize| groups.get(k).map_or(0, |g| at(b, g.start + i));
+    let lens = |want: &[usize]| groups.iter().map(Group::len).eq(want.iter().copied());
+    let north_american = match groups.len() {
+        3 => lens(&[3, 3, 4]) && (b'2'..=b'9').contains(&first_digit),
+        4 => lens(&[1, 3, 3, 4]) && first_digit == b'1' && (b'2'..=b'9').contains(&digit(1, 0)),
         _ => false,
     };
     // Trunk-prefixed, but not shaped like an SSN (`000-12-3456`).
-    let ssn_shape = groups.len() == 3 && groups.iter().map(Group::len).eq([3, 2, 4]);
+    let ssn_shape = lens(&[3, 2, 4]);
     let trunk = first_digit == b'0'
         && !ssn_shape
         && (9..=12).contains(&digits)
         && groups.iter().all(|g| (2..=8).contains(&g.len()));
-    north_american || trunk
+    // Russia and Kazakhstan: trunk 8, a 3-digit code, 7 digits.
+    let russian = digits == 11
+        && first_digit == b'8'
+        && groups.first().is_some_and(|g| g.len() == 1)
+        && groups.get(1).is_some_and(|g| g.len() == 3)
+        && groups.iter().skip(2).all(|g| (2..=4).contains(&g.len()));
+    // China: mobiles 1[3-9]x xxxx xxxx.
+    let chinese = lens(&[3, 4, 4]) && first_digit == b'1' && (b'3'..=b'9').contains(&digit(0, 1));
+    // Brazil: (DD) 9xxxx-xxxx or (DD) xxxx-xxxx.
+    let brazilian = groups
+        .first()
+        .is_some_and(|g| g.open.is_some() && g.len() == 2)
+        && first_digit != b'0'
+        && (lens(&[2, 5, 4]) || lens(&[2, 4, 4]));
+    north_american || trunk || russian || chinese || brazilian
+}
+
+/// Any grouping of 8-15 digits after a phone's label word (`Tel. 55 0765-4871`,
+/// `Zadzwoń pod 501 125 384`), but for dates.
+fn labelled_phone(b: &[u8], groups: &[Group]) -> bool {
+    let digits = digit_count(groups);
+    let lens: Vec<usize> = groups.iter().map(Group::len).collect();
+    let date = matches!(lens.as_slice(), [4, 2, 2] | [2, 2, 4] | [2, 2, 2]);
+    let inner_parens = groups.iter().skip(1).any(|g| g.open.is_some());
+    (8..=15).contains(&digits)
+        && !date
+        && !inner_parens
+        && groups
+            .first()
+            .is_some_and(|g| phone_label(b, g.open.unwrap_or(g.start)))
+}
+
+/// Label words of phone numbers in the languages of the formats above: lowercase ASCII
+/// compared without case, other scripts as written.
+const PHONE_LABELS: &[(&[u8], Kind)] = &[
+    (b"tel", Kind::Phone),
+    (b"tlf", Kind::Phone),
+    (b"phone", Kind::Phone),
+    (b"telephone", Kind::Phone),
+    (b"call", Kind::Phone),
+    (b"mobile", Kind::Phone),
+    (b"mob", Kind::Phone),
+    (b"cell", Kind::Phone),
+    (b"fax", Kind::Phone),
+    (b"sms", Kind::Phone),
+    (b"whatsapp", Kind::Phone),
+    (b"reach", Kind::Phone),
+    (b"dial", Kind::Phone),
+    (b"telefon", Kind::Phone),
+    (b"telefoon", Kind::Phone),
+    (b"t\xc3\xa9l\xc3\xa9phone", Kind::Phone),
+    (b"tel\xc3\xa9fono", Kind::Phone),
+    (b"telefono", Kind::Phone),
+    (b"telefone", Kind::Phone),
+    (b"celular", Kind::Phone),
+    (b"m\xc3\xb3vil", Kind::Phone),
+    (b"movil", Kind::Phone),
+    (b"cellulare", Kind::Phone),
+    (b"handy", Kind::Phone),
+    (b"mobil", Kind::Phone),
+    (b"portable", Kind::Phone),
+    (b"appel", Kind::Phone),
+    (b"anruf", Kind::Phone),
+    (b"ruf", Kind::Phone),
+    (b"bel", Kind::Phone),
+    (b"ring", Kind::Phone),
+    (b"ll\xc3\xa1m", Kind::Phone),
+    (b"llam", Kind::Phone),
+    (b"chiam", Kind::Phone),
+    (b"ligue", Kind::Phone),
+    (b"zadzwo", Kind::Phone),
+    (b"dzwo", Kind::Phone),
+    (b"aray", Kind::Phone),
+    (b"\xe7\x94\xb5\xe8\xaf\x9d", Kind::Phone), // 电话
+    (b"\xe6\x89\x8b\xe6\x9c\xba", Kind::Phone), // 手机
+    (b"\xe9\x9b\xbb\xe8\xa9\xb1", Kind::Phone), // 電話
+    (b"\xe6\x90\xba\xe5\xb8\xaf", Kind::Phone), // 携帯
+    (b"\xd1\x82\xd0\xb5\xd0\xbb", Kind::Phone), // тел
+    (b"\xd0\xa2\xd0\xb5\xd0\xbb", Kind::Phone), // Тел
+    (
+        b"\xd0\xbf\xd0\xbe\xd0\xb7\xd0\xb2\xd0\xbe\xd0\xbd",
+        Kind::Phone,
+    ), // позвон
+    (
+        b"\xd0\x9f\xd0\xbe\xd0\xb7\xd0\xb2\xd0\xbe\xd0\xbd",
+        Kind::Phone,
+    ), // Позвон
+];
+
+fn phone_label(b: &[u8], start: usize) -> bool {
+    ids::labels_before(b, start, PHONE_LABELS) != 0
+}
+
+/// A national id's label word, and no phone's, before a number in a phone format: the
+/// number is the id with a wrong check digit, or another id, not a phone.
+fn id_label(b: &[u8], groups: &[Group]) -> bool {
+    let start = groups.first().map_or(0, |g| g.open.unwrap_or(g.start));
+    ids::labels_before(b, start, ids::LABELS) != 0 && !phone_label(b, start)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -666,7 +804,7 @@ fn spanish_ids(b: &[u8], digits: &mut Marks, out: &mut Vec<Finding>) {
         let c = at(b, i);
         if (c.is_ascii_digit() || matches!(c, b'X' | b'Y' | b'Z')) && !is_word(before(b, i)) {
             if let Some(end) = spanish_id_at(b, i) {
-                out.push(Finding::new(Kind::NationalId, i, end));
+                out.push(Finding::new(Kind::EsDni, i, end));
                 i = end;
                 continue;
             }

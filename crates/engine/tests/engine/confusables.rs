@@ -170,7 +170,7 @@ fn unicode_spaces_and_dashes_separate_groups() {
             [("phone", phone.as_str())]
         );
         let ssn = format!("078{dash}05{dash}1120");
-        assert_eq!(pii_in(&ssn), [("national_id", ssn.as_str())]);
+        assert_eq!(pii_in(&ssn), [("us_ssn", ssn.as_str())]);
     }
 }
 

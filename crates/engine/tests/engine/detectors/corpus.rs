@@ -119,7 +119,7 @@ fn corpus_recall_and_false_positives() {
     assert!(lines >= 150, "corpus has {lines} texts");
     assert!(attacks >= 40 && benign >= 60);
     // Bounds just under the measured figures (recall 78/84, false positives 0/196, PII
-    // 47/47, secrets 32/32): a change that loses ground fails here.
+    // 52/52, secrets 32/32): a change that loses ground fails here.
     assert!(pct(caught, attacks) >= 92.0, "injection recall");
     assert!(flagged <= 1, "injection false positives");
     assert!(pct(pii.found, pii.expected) >= 97.0, "pii recall");
