@@ -8,6 +8,7 @@ mod fast_paths;
 mod injection;
 mod normalisation;
 mod pii;
+mod pii_eval;
 mod redaction;
 mod robustness;
 mod secrets;
