@@ -2,7 +2,8 @@
 //!
 //! A case file (`tests/policy_cases/*.json`) lists requests as an SDK would send them, the
 //! caller's key record and the expected outcome: a decision with its exact deciding
-//! policies, a routing failure, or a normalisation failure. `run_case` runs one case
+//! policies (and, when given, its obligations, the PII kinds it was told of and what its
+//! input redaction replaces), a routing failure, or a normalisation failure. `run_case` runs one case
 //! against any `PolicyBundle` and says what happened and what differed; the policy case
 //! tests (natively and on wasm32) and the `policy test` command share it. Reading the
 //! files is the caller's business: this module never touches a file system.
@@ -15,9 +16,11 @@ use serde_json::Value;
 
 use crate::call::{Endpoint, LlmCall};
 use crate::decision::{Decide, Decision, RequestFacts, RouteError, Verdict};
+use crate::detect::KindSet;
 use gateway_policy::bundle::PolicyBundle;
 use gateway_policy::context::{ScopeBudget, SpendLeft};
 use gateway_policy::limits::Scope;
+use gateway_policy::obligations::Obligation;
 use gateway_policy::principal::Principal;
 
 /// The reason of a deny no policy decided.
@@ -144,6 +147,13 @@ pub struct Expect {
     /// The decision's merged obligations, as JSON (checked only when given).
     #[serde(default)]
     pub obligations: Option<Value>,
+    /// The assessment's `pii_kinds`, sorted (checked only when given).
+    #[serde(default)]
+    pub pii_kinds: Option<Vec<String>>,
+    /// How many findings of each kind the decision's `redact_input` obligation replaces
+    /// in the request (checked only when given; `{}` when it replaces none).
+    #[serde(default)]
+    pub redacted_input: Option<BTreeMap<String, u32>>,
 }
 
 /// What a case expects, checked for consistency before anything runs.
@@ -421,6 +431,33 @@ fn compare_decision(
         let actual = serde_json::to_value(&decision.obligations).unwrap_or(Value::Null);
         if &actual != expected {
             problems.push(format!("obligations {actual}, expected {expected}"));
+        }
+    }
+    if let Some(expected) = &case.expect.pii_kinds {
+        if decision.assessment.pii_kinds != *expected {
+            problems.push(format!(
+                "pii_kinds {:?}, expected {expected:?}",
+                decision.assessment.pii_kinds
+            ));
+        }
+    }
+    if let Some(expected) = &case.expect.redacted_input {
+        let kinds = decision
+            .obligations
+            .iter()
+            .fold(KindSet::EMPTY, |kinds, o| match *o {
+                Obligation::RedactInput { kinds: more } => kinds.union(more),
+                _ => kinds,
+            });
+        let counts = call.clone().redact(kinds);
+        let actual: BTreeMap<String, u32> = counts
+            .into_iter()
+            .map(|(kind, n)| (kind.to_owned(), n))
+            .collect();
+        if actual != *expected {
+            problems.push(format!(
+                "redact_input replaces {actual:?}, expected {expected:?}"
+            ));
         }
     }
     let actual_ids = decision.policy_ids();
