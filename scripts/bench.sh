@@ -12,7 +12,8 @@
 # bench/run_native.sh and bench/run_wasm.sh (decision cost; skipped with a note when
 # absent), bench/load/run.mjs (added latency and throughput through workerd against
 # peers), bench/coldstart.mjs (size and cold start), bench/budget.mjs (one budget
-# object's throughput and the latency metering adds to a call), then bench/render.mjs, which writes
+# object's throughput and the latency metering adds to a call), bench/first_words.mjs (what
+# the stream guard costs a streamed answer's first words), then bench/render.mjs, which writes
 # the report from target/bench-results/*.json. No step fails on a figure; the script
 # exits non-zero only if a step could not run at all (after writing the report).
 set -euo pipefail
@@ -65,7 +66,7 @@ fi
 
 # Results of an earlier run must not pass for this one's.
 mkdir -p target/bench-results
-rm -f target/bench-results/{native,wasm,load,coldstart,budget}.json
+rm -f target/bench-results/{native,wasm,load,coldstart,budget,first_words}.json
 
 for part in native wasm; do
   if [ -f "bench/run_$part.sh" ]; then
@@ -77,6 +78,7 @@ done
 step load "load: added latency and throughput (bench/load/run.mjs $quick)" node bench/load/run.mjs $quick
 step coldstart "cold start and size (bench/coldstart.mjs $quick)" node bench/coldstart.mjs $quick
 step budget "budget objects: throughput and added latency (bench/budget.mjs $quick)" node bench/budget.mjs $quick
+step first_words "stream guard: time to first text and chunks relayed (bench/first_words.mjs $quick)" node bench/first_words.mjs $quick
 
 total=$(($(date +%s) - started))
 say "report"
