@@ -26,7 +26,7 @@
 //!   Mexico, Turkey); Russian `8 (495) 123-45-67`; Chinese mobile `138 0013 8000`;
 //!   Brazilian `(11) 91234-5678`. After a phone's label word (`Tel.`, `call`, `mobile`,
 //!   `Telefon`, `téléphone`, `电话`, `телефон`, … within 48 bytes before, see
-//!   `PHONE_LABELS`), any grouping of 8–15 digits, or a bare run of 8–12, is a phone too
+//!   `PHONE_WORDS`), any grouping of 8–15 digits, or a bare run of 8–12, is a phone too
 //!   (but for dates). Unseparated digit runs without `+` or a label word are never phones
 //!   (they are ids, card numbers, amounts), nor is a number in a phone format after a
 //!   national id's label word with no phone label (`BSN 0154.29.380` with a wrong check
@@ -628,7 +628,7 @@ fn labelled_phone(b: &[u8], groups: &[Group]) -> bool {
 
 /// Label words of phone numbers in the languages of the formats above: lowercase ASCII
 /// compared without case, other scripts as written.
-const PHONE_LABELS: &[(&[u8], Kind)] = &[
+const PHONE_WORDS: &[(&[u8], Kind)] = &[
     (b"tel", Kind::Phone),
     (b"tlf", Kind::Phone),
     (b"phone", Kind::Phone),
@@ -683,15 +683,17 @@ const PHONE_LABELS: &[(&[u8], Kind)] = &[
     ), // Позвон
 ];
 
+static PHONE_LABELS: ids::Labels = ids::Labels::new(PHONE_WORDS);
+
 fn phone_label(b: &[u8], start: usize) -> bool {
-    ids::labels_before(b, start, PHONE_LABELS) != 0
+    ids::labels_before(b, start, &PHONE_LABELS) != 0
 }
 
 /// A national id's label word, and no phone's, before a number in a phone format: the
 /// number is the id with a wrong check digit, or another id, not a phone.
 fn id_label(b: &[u8], groups: &[Group]) -> bool {
     let start = groups.first().map_or(0, |g| g.open.unwrap_or(g.start));
-    ids::labels_before(b, start, ids::LABELS) != 0 && !phone_label(b, start)
+    ids::labels_before(b, start, &ids::ID_LABELS) != 0 && !phone_label(b, start)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ const LABEL_WINDOW: usize = 48;
 /// word start in the `LABEL_WINDOW` bytes before an id; one of at most 4 bytes must also
 /// end there (`SIN`, not `since`), a longer one is a prefix (`steuer` for `Steuer-ID`,
 /// `Steueridentifikationsnummer`).
-pub(super) const LABELS: &[(&[u8], Kind)] = &[
+const LABELS: &[(&[u8], Kind)] = &[
     (b"ssn", Kind::UsSsn),
     (b"social security", Kind::UsSsn),
     (b"seguro social", Kind::UsSsn),
@@ -40,23 +40,57 @@ pub(super) const LABELS: &[(&[u8], Kind)] = &[
     (b"tax id", Kind::DeTaxId),
 ];
 
+/// A table of label words with, for each byte, the words that start with it (either
+/// case): a window is read once, and only the few words starting with the byte at a
+/// word start are compared.
+pub(super) struct Labels {
+    words: &'static [(&'static [u8], Kind)],
+    first: [u64; 256],
+}
+
+impl Labels {
+    /// At most 64 words, none empty (checked when the constant is built).
+    // Runs at compile time only: an index out of range fails the build, never a request.
+    #[allow(clippy::indexing_slicing)]
+    pub(super) const fn new(words: &'static [(&'static [u8], Kind)]) -> Labels {
+        assert!(words.len() <= 64);
+        let mut first = [0u64; 256];
+        let mut i = 0;
+        while i < words.len() {
+            let c = words[i].0[0];
+            first[c.to_ascii_lowercase() as usize] |= 1 << i;
+            first[c.to_ascii_uppercase() as usize] |= 1 << i;
+            i += 1;
+        }
+        Labels { words, first }
+    }
+}
+
+/// National ids' label words.
+pub(super) static ID_LABELS: Labels = Labels::new(LABELS);
+
 /// The kinds (as bits of [`label_bit`]) of the `labels` that stand in the window before
 /// `start`. A label starts a word (the byte before it is no ASCII letter or digit); one of
 /// at most 4 bytes must also end one.
-pub(super) fn labels_before(b: &[u8], start: usize, labels: &[(&[u8], Kind)]) -> u32 {
+pub(super) fn labels_before(b: &[u8], start: usize, labels: &Labels) -> u32 {
     let from = start.saturating_sub(LABEL_WINDOW);
     let window = b.get(from..start).unwrap_or_default();
     let mut found = 0u32;
-    for k in 0..window.len() {
+    let mut prev = before(b, from);
+    for (k, &c) in window.iter().enumerate() {
         tick(1);
-        let prev = match k.checked_sub(1) {
-            Some(p) => at(window, p),
-            None => before(b, from),
+        let mut candidates = if prev.is_ascii_alphanumeric() {
+            0
+        } else {
+            labels.first.get(usize::from(c)).copied().unwrap_or(0)
         };
-        if prev.is_ascii_alphanumeric() {
-            continue;
-        }
-        for &(label, kind) in labels {
+        prev = c;
+        while candidates != 0 {
+            let i = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            let Some(&(label, kind)) = labels.words.get(i) else {
+                continue;
+            };
             let Some(text) = window.get(k..k + label.len()) else {
                 continue;
             };
@@ -323,7 +357,7 @@ fn digit_led(b: &[u8], s: usize, e: usize) -> Option<Finding> {
         return None;
     }
     let digits = g.digits.get(..count)?;
-    let label = labels_before(b, s, LABELS);
+    let label = labels_before(b, s, &ID_LABELS);
     let kind = digit_id(b, s, digits, &g, k, label)?;
     Some(Finding::new(kind, s, end))
 }
