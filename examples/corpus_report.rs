@@ -43,6 +43,8 @@ mod report {
     const COMMAND: &str = "cargo run --release --example corpus_report -- --write";
     const DETECTOR_CORPUS: &str = "tests/corpus/detectors.jsonl";
     const TOKEN_CORPUS: &str = "tests/corpus/tokens.jsonl";
+    const THIRD_PARTY_CORPUS: &str = "tests/corpus/third_party/injection.jsonl";
+    const PII_EVAL: &str = "tests/corpus/pii_eval.jsonl";
 
     /// Injection thresholds: the documented "suspicious" level, then the two forbids of
     /// `policies/governance.cedar`.
@@ -89,8 +91,13 @@ mod report {
         let detector_corpus = parse_detector_corpus(&read(DETECTOR_CORPUS));
         let token_corpus = parse_token_corpus(&read(TOKEN_CORPUS));
 
+        let third_party = parse_third_party(&read(THIRD_PARTY_CORPUS));
+        let pii_eval = parse_pii_eval(&read(PII_EVAL));
+
         let mut out = String::new();
         header(&mut out, &detector_corpus, &token_corpus);
+        held_out_injection(&mut out, &third_party);
+        held_out_pii(&mut out, &pii_eval);
         detectors(&mut out, &detector_corpus);
         token_estimator(&mut out, &token_corpus);
 
@@ -136,6 +143,57 @@ mod report {
                     set: entry["set"].as_str().unwrap_or("dev").to_owned(),
                     found: scan_text(&text),
                     text,
+                }
+            })
+            .collect()
+    }
+
+    /// A row of the third-party injection corpus (`tests/corpus/third_party/`).
+    struct ThirdParty {
+        injection: bool,
+        source: String,
+        family: String,
+        lang: String,
+        split: String,
+        score: u8,
+    }
+
+    fn parse_third_party(source: &str) -> Vec<ThirdParty> {
+        let field = |entry: &Value, name: &str| entry[name].as_str().unwrap().to_owned();
+        jsonl(source, THIRD_PARTY_CORPUS)
+            .map(|(_, entry)| ThirdParty {
+                injection: entry["injection"].as_bool().unwrap(),
+                source: field(&entry, "source"),
+                family: field(&entry, "family"),
+                lang: field(&entry, "lang"),
+                split: field(&entry, "split"),
+                score: scan_text(entry["text"].as_str().unwrap()).injection_score,
+            })
+            .collect()
+    }
+
+    /// A row of the PII evaluation set: the kinds a generator put in the text.
+    struct PiiRow {
+        kinds: Vec<String>,
+        source: String,
+        split: String,
+        found: Vec<&'static str>,
+    }
+
+    fn parse_pii_eval(source: &str) -> Vec<PiiRow> {
+        jsonl(source, PII_EVAL)
+            .map(|(_, entry)| {
+                let text = entry["text"].as_str().unwrap();
+                PiiRow {
+                    kinds: entry["kinds"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|k| k.as_str().unwrap().to_owned())
+                        .collect(),
+                    source: entry["source"].as_str().unwrap().to_owned(),
+                    split: entry["split"].as_str().unwrap_or("heldout").to_owned(),
+                    found: scan_text(text).pii_kinds(),
                 }
             })
             .collect()
@@ -221,6 +279,138 @@ mod report {
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = yoe + era * 400 + i64::from(month <= 2);
         format!("{year:04}-{month:02}-{day:02}")
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Held-out sources
+
+    /// Injection figures per group of rows (a source, a family, a language), at each
+    /// threshold: recall over the group's attacks, false alarms over its benign texts.
+    fn injection_rows<'a>(
+        out: &mut String,
+        heading: &str,
+        rows: &[&'a ThirdParty],
+        key: impl Fn(&'a ThirdParty) -> &'a str,
+    ) {
+        let mut groups: BTreeMap<&str, Vec<&ThirdParty>> = BTreeMap::new();
+        for row in rows {
+            groups.entry(key(row)).or_default().push(row);
+        }
+        let _ = write!(out, "| {heading} | attacks | benign |");
+        for (at, _) in THRESHOLDS {
+            let _ = write!(out, " recall ≥ {at} | false alarms ≥ {at} |");
+        }
+        let _ = write!(out, "\n| --- | ---: | ---: |");
+        for _ in THRESHOLDS {
+            let _ = write!(out, " ---: | ---: |");
+        }
+        let _ = writeln!(out);
+        for (name, group) in &groups {
+            let attacks = group.iter().filter(|r| r.injection).count();
+            let _ = write!(out, "| {name} | {attacks} | {} |", group.len() - attacks);
+            for (at, _) in THRESHOLDS {
+                let mut counts = Counts::default();
+                for row in group {
+                    counts.add(row.injection, row.score >= at);
+                }
+                let _ = write!(
+                    out,
+                    " {} | {} |",
+                    cell(counts.caught, counts.positives),
+                    cell(counts.false_alarms, counts.negatives)
+                );
+            }
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out);
+    }
+
+    /// `a/b (p%)`, or `–` when there is nothing to count.
+    fn cell(a: usize, b: usize) -> String {
+        if b == 0 {
+            "–".to_owned()
+        } else {
+            format!("{a}/{b} ({})", pct(a, b))
+        }
+    }
+
+    fn held_out_injection(out: &mut String, rows: &[ThirdParty]) {
+        let split =
+            |name: &str| -> Vec<&ThirdParty> { rows.iter().filter(|r| r.split == name).collect() };
+        let (tune, heldout) = (split("tune"), split("heldout"));
+        let _ = writeln!(
+            out,
+            "## Prompt injection on third-party data, held out by source\n"
+        );
+        let _ = writeln!(
+            out,
+            "`{THIRD_PARTY_CORPUS}`: {} texts taken verbatim from public packages (sources, \
+             licences and labelling in `tests/corpus/third_party/SOURCES.md`). Whole sources are \
+             assigned to `tune` (the detectors may be developed against them) or `heldout` \
+             (never looked at while developing; measured here only). The held-out rows are the \
+             figures to quote; the tune rows show how much of that is fitting.\n",
+            rows.len()
+        );
+        for (title, part) in [("held-out sources", &heldout), ("tune sources", &tune)] {
+            let _ = writeln!(out, "### All {title}\n");
+            injection_rows(out, "split", part, |r| r.split.as_str());
+        }
+        let _ = writeln!(out, "### Held out, by source\n");
+        injection_rows(out, "source", &heldout, |r| r.source.as_str());
+        let _ = writeln!(out, "### Held out, by family (attacks) and kind (benign)\n");
+        injection_rows(out, "family", &heldout, |r| r.family.as_str());
+        let _ = writeln!(out, "### Held out, by language\n");
+        injection_rows(out, "language", &heldout, |r| r.lang.as_str());
+        let _ = writeln!(out, "### Tune sources, by source\n");
+        injection_rows(out, "source", &tune, |r| r.source.as_str());
+    }
+
+    fn held_out_pii(out: &mut String, rows: &[PiiRow]) {
+        let _ = writeln!(out, "## PII on generated data, held out by generator\n");
+        let _ = writeln!(
+            out,
+            "`{PII_EVAL}`: {} texts from `scripts/corpus/build_pii_eval.py` (pinned generators \
+             the detectors were not written against, each value in a short sentence; negatives \
+             are same-length digit runs with a wrong check, order numbers, dates and amounts). \
+             Per kind: recall over the texts holding that kind, false alarms over every other \
+             text. The set is no longer blind: after its first measurement (national ids \
+             1,080 of 1,440 found, the misses in `in_aadhaar`, `uk_nino`, `se_personnummer` and \
+             `fr_nir`; phones 426 of 720 with the detector as it was before the per-country \
+             formats) the detectors were corrected where it showed general faults, so these \
+             figures are an upper bound for data of other origin.\n",
+            rows.len()
+        );
+        let heldout: Vec<&PiiRow> = rows.iter().filter(|r| r.split == "heldout").collect();
+        let mut kinds: Vec<&str> = heldout
+            .iter()
+            .flat_map(|r| r.kinds.iter().map(String::as_str))
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let _ = writeln!(out, "{TABLE_HEAD}");
+        for kind in &kinds {
+            let mut counts = Counts::default();
+            for row in &heldout {
+                counts.add(
+                    row.kinds.iter().any(|k| k == kind),
+                    row.found.contains(kind),
+                );
+            }
+            let _ = writeln!(out, "{}", counts.row(&format!("`{kind}`")));
+        }
+        let mut sources: BTreeMap<&str, usize> = BTreeMap::new();
+        for row in &heldout {
+            *sources.entry(row.source.as_str()).or_default() += 1;
+        }
+        let _ = writeln!(
+            out,
+            "\nSources: {}.\n",
+            sources
+                .iter()
+                .map(|(source, n)| format!("`{source}` {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
 
     // ---------------------------------------------------------------------------------------
