@@ -10,9 +10,12 @@
 //! * `openai_key`: `sk-` (so `sk-proj-`, `sk-svcacct-`, …) + ≥ 20 of `[A-Za-z0-9_-]`,
 //!   unless it is `sk-ant-`. (The gateway's own demo keys, `sk-demo-alice`, are too short.)
 //! * `aws_access_key`: `AKIA` or `ASIA` + exactly 16 of `[A-Z0-9]`.
-//! * `github_token`: `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` + ≥ 36 alphanumerics, or
-//!   `github_pat_` + ≥ 82 of `[A-Za-z0-9_]`.
-//! * `slack_token`: `xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-` + ≥ 10 of `[A-Za-z0-9-]`.
+//! * `github_token`: `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` + ≥ 36 alphanumerics,
+//!   `github_pat_` + ≥ 82 of `[A-Za-z0-9_]`, or an App installation token
+//!   `ghs_<app id>_<JWT>` (1–20 digits, then three base64url segments from `eyJ`).
+//! * `slack_token`: `xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-`, `xoxe-` (refresh and,
+//!   as `xoxe.xoxp-`, configuration tokens) or `xapp-` (app-level tokens) + ≥ 10 of
+//!   `[A-Za-z0-9-]`.
 //! * `google_api_key`: `AIza` + exactly 35 of `[A-Za-z0-9_-]`.
 //! * `jwt`: `eyJ…` `.` `…` `.` `[…]`: three base64url segments (the signature may be
 //!   empty, as in unsecured JWTs) where the first two decode to text starting with `{`.
@@ -22,16 +25,18 @@
 //!   leaks the key).
 //! * `high_entropy`: a token of 32–512 characters of `[A-Za-z0-9+/_-]` (plus trailing
 //!   `=` padding) that has a letter and a digit, Shannon entropy ≥ 4.0 bits per
-//!   character, and a class change (lower/upper/digit/symbol) between at least a quarter
-//!   of its adjacent characters (random strings switch classes about every other
-//!   character), and is not made of words (see `wordy`: camelCase identifiers, paths,
+//!   character, and a class change (lower/upper/digit) between at least a quarter of
+//!   its adjacent letters and digits, separators skipped (random strings switch classes
+//!   about every other character; paths and snake_case names only at their
+//!   separators), and is not made of words (see `wordy`: camelCase identifiers, paths,
 //!   snake_case names with a version number). Excluded on purpose:
 //!   * hex-only tokens (`[0-9a-fA-F-]`): git SHAs, MD5/SHA-1/SHA-256 digests and UUIDs are
 //!     identifiers far more often than credentials, and a 32-character hex string cannot
 //!     reach 4.0 bits per character anyway (at most log2 16 = 4, ~3.7 typically). A hex
 //!     token of 32–128 digits is a `high_entropy` secret only when a secret's name
 //!     (`secret`, `private`, `password`, `token`, `api key`, `access key`, `credential`,
-//!     `signing key`) precedes it within 48 bytes on its line;
+//!     `signing key`) precedes it within 48 bytes on its line, unless that name is part
+//!     of a key's or token's id (`private_key_id`, `signingKeyId`, `token_id`);
 //!   * tokens whose base64 decoding is printable text (encoded content, which the
 //!     injection detector rescans, not a key) or starts like a common file format
 //!     (PNG, JPEG, GIF, PDF, ZIP, gzip, RIFF: a small inline image);
@@ -41,8 +46,8 @@
 //!     with a public label (`CERTIFICATE`, `PUBLIC KEY`, …) whose base64 decodes to one
 //!     whole DER structure; an SSH public key blob (it decodes to a length-prefixed
 //!     `ssh-…`, `ecdsa-…` or `sk-…` algorithm name); an integrity hash (`sha1-`,
-//!     `sha256-`, `sha384-`, `sha512-` or Go's `h1:` before base64 of exactly that
-//!     digest's length);
+//!     `sha256-`, `sha384-`, `sha512-`, Go's `h1:`, or a wheel RECORD's `sha256=`
+//!     before base64 of exactly that digest's length);
 //!   * anything already found as another kind.
 
 use std::sync::OnceLock;
@@ -245,6 +250,20 @@ const PREFIXED: &[Prefixed] = &[
         max: 255,
     },
     Prefixed {
+        prefix: "xoxe-",
+        kind: Kind::SlackToken,
+        body: slack_char,
+        min: 10,
+        max: 255,
+    },
+    Prefixed {
+        prefix: "xapp-",
+        kind: Kind::SlackToken,
+        body: slack_char,
+        min: 10,
+        max: 255,
+    },
+    Prefixed {
         prefix: "AIza",
         kind: Kind::GoogleApiKey,
         body: key_char,
@@ -331,7 +350,38 @@ fn prefixed_at(b: &[u8], start: usize, spec: &Prefixed, out: &mut Vec<Finding>) 
     let len = end - body;
     if (spec.min..=spec.max).contains(&len) && !(spec.body)(at(b, end)) {
         out.push(Finding::new(spec.kind, start, end));
+    } else if spec.prefix == "ghs_" {
+        if let Some(end) = github_app_token(b, body) {
+            out.push(Finding::new(spec.kind, start, end));
+        }
     }
+}
+
+/// The end of a GitHub App installation token's body from `body` (after `ghs_`): an app
+/// id of 1–20 digits, `_`, and a JWT (three base64url segments, the first `eyJ…`), at most
+/// 12 KiB in all.
+fn github_app_token(b: &[u8], body: usize) -> Option<usize> {
+    const MAX: usize = 12 * 1024;
+    let id_end = run(b, body, |c| c.is_ascii_digit());
+    if !(1..=20).contains(&(id_end - body)) || at(b, id_end) != b'_' {
+        return None;
+    }
+    let jwt = id_end + 1;
+    if b.get(jwt..jwt + 3) != Some(b"eyJ") {
+        return None;
+    }
+    let mut end = jwt;
+    for segment in 0..3 {
+        let from = end;
+        end = run(b, from, b64url);
+        if end - jwt > MAX || (segment < 2 && (end == from || at(b, end) != b'.')) {
+            return None;
+        }
+        if segment < 2 {
+            end += 1;
+        }
+    }
+    (end > jwt && !b64url(at(b, end)) && at(b, end) != b'.').then_some(end)
 }
 
 fn b64url(c: u8) -> bool {
@@ -554,7 +604,15 @@ fn integrity_hash(b: &[u8], start: usize, token: &[u8]) -> bool {
             .is_some_and(|encoded| digest_of(encoded, bytes))
     });
     let go_sum = start >= 3 && b.get(start - 3..start) == Some(b"h1:") && digest_of(token, 32);
-    prefixed || go_sum
+    // A wheel's RECORD (PEP 376/427): `path,sha256=<url-safe base64, unpadded>,size`.
+    let record = PREFIXED.iter().any(|&(prefix, bytes)| {
+        let name = prefix.strip_suffix(b"-").unwrap_or(prefix);
+        start > name.len()
+            && b.get(start - name.len() - 1..start - 1) == Some(name)
+            && before(b, start) == b'='
+            && digest_of(token, bytes)
+    });
+    prefixed || go_sum || record
 }
 
 /// Whether the token `b[start..end]` (a run of `token_char` bytes and its `=` padding) is
@@ -581,7 +639,8 @@ pub fn looks_random(token: &[u8]) -> bool {
     if !has_digit || !has_alpha || hex_only {
         return false;
     }
-    if class_changes(token).saturating_mul(4) < token.len().saturating_sub(1) {
+    let (changes, alnums) = class_changes(token);
+    if changes.saturating_mul(4) < alnums.saturating_sub(1) {
         return false;
     }
     if entropy_bits(token) < 4.0 || wordy(token) {
@@ -635,8 +694,26 @@ fn hex_secret(b: &[u8], start: usize, token: &[u8]) -> bool {
     tick(line.len() * SECRET_NAMES.len());
     SECRET_NAMES.iter().any(|name| {
         line.windows(name.len())
-            .any(|w| w.eq_ignore_ascii_case(name))
+            .enumerate()
+            .any(|(i, w)| w.eq_ignore_ascii_case(name) && !names_key_id(line, i + name.len()))
     })
+}
+
+/// Whether the identifier that a secret's name ends at `from` in `line` is a key's id
+/// (`private_key_id`, `signingKeyId`, `access-key-id`): an identifier, not the secret.
+fn names_key_id(line: &[u8], from: usize) -> bool {
+    let rest = line.get(from..).unwrap_or_default();
+    let len = rest
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-'))
+        .unwrap_or(rest.len());
+    let ident: Vec<u8> = rest
+        .iter()
+        .take(len)
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    ident.ends_with(b"keyid") || ident.ends_with(b"tokenid") || ident == b"id"
 }
 
 /// The first bytes of common binary file formats (PNG, JPEG, GIF, PDF, ZIP, gzip, WebP).
@@ -696,21 +773,25 @@ fn class_of(c: u8) -> u8 {
         0
     } else if c.is_ascii_uppercase() {
         1
-    } else if c.is_ascii_digit() {
-        2
     } else {
-        3
+        2
     }
 }
 
-fn class_changes(token: &[u8]) -> usize {
-    token
-        .windows(2)
-        .filter(|w| match w {
-            [a, b] => class_of(*a) != class_of(*b),
-            _ => false,
-        })
-        .count()
+/// The class changes (lower/upper/digit) between adjacent letters and digits of the
+/// token, skipping its separators (`+`, `/`, `_`, `-`), and how many letters and digits
+/// it has. Separators are left out because a path or a snake_case name alternates with
+/// them on every segment (`vectors/x509/PKITS_data/certs`) while a random string changes
+/// class about every other character without them.
+fn class_changes(token: &[u8]) -> (usize, usize) {
+    let (mut changes, mut alnums, mut prev) = (0usize, 0usize, None);
+    for &c in token.iter().filter(|c| c.is_ascii_alphanumeric()) {
+        let class = class_of(c);
+        changes += usize::from(prev.is_some_and(|p| p != class));
+        alnums += 1;
+        prev = Some(class);
+    }
+    (changes, alnums)
 }
 
 /// Shannon entropy of the token's bytes, in bits per byte.
@@ -756,5 +837,59 @@ mod tests {
         let openai = b"sk-proj-abc";
         let found = prefix_at(openai, 0, openai.len()).map(|s| s.kind);
         assert_eq!(found, Some(Kind::OpenaiKey));
+    }
+
+    fn kinds(text: &str) -> Vec<Kind> {
+        find(text).iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn slack_app_and_refresh_tokens() {
+        for token in [
+            "xapp-1-A0123456789-1234567890123-0123456789abcdef0123456789abcdef",
+            "xoxe-1-My4xLTEtMTIzNDU2Nzg5MC0xMjM0NTY3ODkwMTIz",
+            "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAxMi0xMjM0NTY3ODkwMTIz",
+        ] {
+            assert_eq!(
+                kinds(&format!("token: {token}")),
+                [Kind::SlackToken],
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn github_app_installation_token() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2J5dGVzX2hlcmU";
+        let text = format!("GITHUB_TOKEN=ghs_1234567_{jwt} and more");
+        let found: Vec<_> = find(&text)
+            .iter()
+            .map(|f| (f.kind, text.get(f.start..f.end)))
+            .collect();
+        let token = format!("ghs_1234567_{jwt}");
+        assert_eq!(found, [(Kind::GithubToken, Some(token.as_str()))]);
+        // Not an app id and a JWT: nothing of GitHub's.
+        assert!(!kinds("ghs_12x_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln")
+            .contains(&Kind::GithubToken));
+    }
+
+    #[test]
+    fn wheel_record_lines_and_paths_are_not_secrets() {
+        let line = "cryptography_vectors/x509/PKITS_data/certs/deltaCRLCA3Cert.crt,\
+                    sha256=EYTfpJfMeWXJUSbS-P2nW1ppK0i0_wR_Yi1aApvkL5Q,901";
+        assert!(find(line).is_empty(), "{:?}", find(line));
+        // The same digest without its algorithm's name is still random-looking.
+        assert_eq!(
+            kinds("value=EYTfpJfMeWXJUSbS-P2nW1ppK0i0_wR_Yi1aApvkL5Q"),
+            [Kind::HighEntropy]
+        );
+    }
+
+    #[test]
+    fn a_key_id_is_not_a_named_secret() {
+        let id = "\"private_key_id\": \"3d5ba9c787acfc694a799b0de803d0c79039a250\"";
+        assert!(find(id).is_empty());
+        let key = "\"private_key\": \"3d5ba9c787acfc694a799b0de803d0c79039a250\"";
+        assert_eq!(kinds(key), [Kind::HighEntropy]);
     }
 }

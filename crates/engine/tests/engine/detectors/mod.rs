@@ -12,6 +12,7 @@ mod pii_eval;
 mod redaction;
 mod robustness;
 mod secrets;
+mod secrets_eval;
 
 use crate::support::matched;
 use gateway_engine::detect;
