@@ -7,14 +7,17 @@
 pub enum Family {
     EncodingTrick,
     InstructionOverride,
+    /// The learned model (`injection_model.rs`), not a pattern: its contribution varies.
+    Learned,
     PromptLeak,
     RoleImpersonation,
 }
 
 impl Family {
-    pub const ALL: [Family; 4] = [
+    pub const ALL: [Family; 5] = [
         Family::EncodingTrick,
         Family::InstructionOverride,
+        Family::Learned,
         Family::PromptLeak,
         Family::RoleImpersonation,
     ];
@@ -23,14 +26,17 @@ impl Family {
         match self {
             Family::EncodingTrick => "encoding_trick",
             Family::InstructionOverride => "instruction_override",
+            Family::Learned => "learned",
             Family::PromptLeak => "prompt_leak",
             Family::RoleImpersonation => "role_impersonation",
         }
     }
 
-    /// The family's contribution when one of its signals matched.
+    /// The family's contribution when one of its signals matched (for `learned`, the
+    /// least it contributes when it contributes at all; it reaches 60 and 90 higher up).
     pub fn weight(self) -> u8 {
         match self {
+            Family::Learned => 45,
             Family::InstructionOverride => 60,
             Family::PromptLeak => 50,
             Family::RoleImpersonation => 45,

@@ -68,8 +68,9 @@ fn scan_call_covers_every_text_and_indexes_findings() {
     });
     let call = LlmCall::parse(Endpoint::Messages, &serde_json::to_vec(&body).unwrap()).unwrap();
     let found = call.scan();
-    assert_eq!(found.injection_families, ["instruction_override"]);
-    assert_eq!(found.injection_score, 60);
+    // The pattern family, and the learned model may add `learned` (and raise the score).
+    assert!(found.injection_families.contains(&"instruction_override"));
+    assert!(found.injection_score >= 60);
     assert_eq!(found.pii_kinds(), ["email"]);
     assert_eq!(found.secret_kinds(), ["aws_access_key"]);
     let mut texts = Vec::new();
@@ -106,8 +107,12 @@ fn scan_call_covers_every_text_and_indexes_findings() {
     .unwrap();
     let found = call.scan();
     assert_eq!(
-        found.injection_families,
-        ["instruction_override", "prompt_leak"]
+        found
+            .injection_families
+            .iter()
+            .filter(|f| **f != "learned")
+            .collect::<Vec<_>>(),
+        [&"instruction_override", &"prompt_leak"]
     );
     assert_eq!(found.injection_score, 100);
     assert!(scan_text("Say hello").is_clean());
