@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release -p gateway-engine --example train_injection            # train, write
 //! cargo run --release -p gateway-engine --example train_injection -- --check # exit 1 if the file differs
+//! cargo run --release -p gateway-engine --example train_injection -- --heldout-report # final figures only
 //! ```
 //!
 //! Training data: the `split == "tune"` rows of `tests/corpus/third_party/injection.jsonl`
@@ -30,7 +31,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use gateway_engine::detect::injection::model::{for_each_feature, Model, BUCKETS};
-use gateway_engine::detect::injection::{self};
+use gateway_engine::detect::injection::{self, Injection};
 use gateway_engine::detect::normalize;
 use serde_json::Value;
 
@@ -199,7 +200,58 @@ fn pct(a: usize, b: usize) -> f64 {
     100.0 * a as f64 / b.max(1) as f64
 }
 
+/// `--heldout-report`: the committed detector (patterns and embedded model, through
+/// `injection::scan`) on the heldout split, once, for the final report. Trains nothing.
+fn heldout_report() {
+    let third = std::fs::read_to_string(root().join("tests/corpus/third_party/injection.jsonl"))
+        .expect("third-party corpus");
+    let mut rows = Vec::new();
+    for line in third.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if v["split"].as_str() != Some("heldout") {
+            continue;
+        }
+        let text = v["text"].as_str().unwrap();
+        let found = injection::scan(text);
+        let lang = v["lang"].as_str().unwrap_or("?").to_owned();
+        rows.push((v["injection"].as_bool().unwrap(), lang, found));
+    }
+    let (p, n) = (
+        rows.iter().filter(|r| r.0).count(),
+        rows.iter().filter(|r| !r.0).count(),
+    );
+    for (name, f) in [
+        ("patterns", Injection::pattern_score as fn(&Injection) -> u8),
+        ("model", Injection::learned_score),
+        ("combined", Injection::score),
+    ] {
+        for at in [45u8, 60, 90] {
+            let tp = rows.iter().filter(|r| r.0 && f(&r.2) >= at).count();
+            let fp = rows.iter().filter(|r| !r.0 && f(&r.2) >= at).count();
+            println!(
+                "heldout {name:8} >= {at}: recall {tp}/{p} = {:.1}%, benign flagged {fp}/{n} = {:.2}%",
+                pct(tp, p),
+                pct(fp, n)
+            );
+        }
+    }
+    let mut per: BTreeMap<(bool, String), (usize, usize)> = BTreeMap::new();
+    for (inj, lang, found) in &rows {
+        let e = per.entry((*inj, lang.clone())).or_default();
+        e.0 += 1;
+        e.1 += usize::from(found.score() >= 45);
+    }
+    for ((inj, lang), (total, hit)) in per {
+        let what = if inj { "injection" } else { "benign" };
+        println!("  {what:9} {lang}: {hit}/{total} >= 45");
+    }
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--heldout-report") {
+        heldout_report();
+        return;
+    }
     let check = std::env::args().any(|a| a == "--check");
     let rows = load();
     let sources: Vec<String> = {

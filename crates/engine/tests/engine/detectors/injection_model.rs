@@ -64,17 +64,17 @@ fn features_are_bounded_and_deterministic() {
         n
     };
     assert_eq!(count(""), 0);
-    // A word gives itself and its character 3-5-grams with the boundary marks.
-    assert_eq!(count("ignore"), 1 + 6 + 5 + 4);
+    // A word gives itself and its character 4-grams with the boundary marks.
+    assert_eq!(count("ignore"), 1 + 5);
     // Only the head and tail of a long text are read.
-    // 160 repeats are 4,320 bytes, more than the head and tail together.
-    let all_read = count(&"lorem ipsum dolor sit amet ".repeat(160));
+    // 80 repeats are 2,160 bytes, more than the head and tail together.
+    let all_read = count(&"lorem ipsum dolor sit amet ".repeat(80));
     assert!(count(&"lorem ipsum dolor sit amet ".repeat(10_000)) <= all_read + 20);
     let m = model::model().unwrap();
     let t = normalize("Some text, 中文字符 and ```code``` ![x](https://e.example/?q=1)");
     assert_eq!(m.logit(&t), m.logit(&t));
     // Any cut of multi-byte text is handled.
-    for n in 4090..4110 {
+    for n in 500..530 {
         let s = "é中".repeat(n);
         let _ = m.score(&s);
     }
@@ -160,4 +160,21 @@ fn benign_everyday_prompts_stay_below_45() {
     ] {
         assert!(injection::scan(text).score() < 45, "{text}");
     }
+}
+
+#[test]
+fn ascii_and_general_char_grams_agree() {
+    // An ASCII word next to a non-ASCII one goes through both paths; the ASCII one must
+    // hash as it would in a non-ASCII word's path (checked through the word's bucket set
+    // being unchanged by a non-ASCII neighbour).
+    let collect = |t: &str| {
+        let mut v = Vec::new();
+        for_each_feature(t, |b| v.push(b));
+        v
+    };
+    let ascii = collect("ignore");
+    let mixed = collect("ignoreé");
+    // The mixed word has one more character: its first four 4-grams (`<ign`, `igno`,
+    // `gnor`, `nore`) are the ASCII word's.
+    assert_eq!(ascii.get(1..5), mixed.get(1..5));
 }
