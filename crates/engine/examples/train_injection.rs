@@ -30,7 +30,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use gateway_engine::detect::injection::model::{for_each_feature, Model, BUCKETS};
+use gateway_engine::detect::injection::model::{for_each_feature, norm, Model, BUCKETS};
 use gateway_engine::detect::injection::{self, Injection};
 use gateway_engine::detect::normalize;
 use serde_json::Value;
@@ -52,7 +52,7 @@ struct Row {
     lang: String,
     text: String,
     normalized: String,
-    /// (bucket, value): counts over √n, sorted by bucket.
+    /// (bucket, value): counts over `norm(n)`, sorted by bucket.
     x: Vec<(u32, f64)>,
 }
 
@@ -63,7 +63,8 @@ fn root() -> PathBuf {
 fn features(normalized: &str) -> Vec<(u32, f64)> {
     let mut buckets = Vec::new();
     for_each_feature(normalized, |b| buckets.push(u32::try_from(b).unwrap()));
-    let n = buckets.len().max(1) as f64;
+    let n = f64::from(norm(buckets.len() as f32));
+    // `norm` is √n: the value below divides by it.
     buckets.sort_unstable();
     let mut x: Vec<(u32, f64)> = Vec::new();
     for b in buckets {
@@ -73,7 +74,7 @@ fn features(normalized: &str) -> Vec<(u32, f64)> {
         }
     }
     for (_, v) in &mut x {
-        *v /= n.sqrt();
+        *v /= n;
     }
     x
 }

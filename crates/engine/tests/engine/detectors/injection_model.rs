@@ -178,3 +178,18 @@ fn ascii_and_general_char_grams_agree() {
     // `gnor`, `nore`) are the ASCII word's.
     assert_eq!(ascii.get(1..5), mixed.get(1..5));
 }
+
+#[test]
+fn one_repeated_character_or_word_does_not_add_up() {
+    // With `√n` normalisation a feature repeated n times would weigh `√n` times its
+    // weight; immediate repeats are emitted once.
+    for text in [
+        "a".repeat(32_765),
+        "a ".repeat(10_000),
+        "=".repeat(10_000),
+        "中".repeat(10_000),
+    ] {
+        let found = injection::scan(&text);
+        assert_eq!(found.learned_score(), 0, "{}", &text[..8]);
+    }
+}
