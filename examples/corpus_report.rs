@@ -46,6 +46,8 @@ mod report {
     const THIRD_PARTY_CORPUS: &str = "tests/corpus/third_party/injection.jsonl";
     const PII_EVAL: &str = "tests/corpus/pii_eval.jsonl";
     const SECRETS_EVAL: &str = "tests/corpus/secrets_eval.jsonl";
+    /// The analysis of the figures, appended verbatim.
+    const NOTES: &str = "tests/corpus/NOTES.md";
 
     /// Injection thresholds: the documented "suspicious" level, then the two forbids of
     /// `policies/governance.cedar`.
@@ -99,11 +101,13 @@ mod report {
 
         let mut out = String::new();
         header(&mut out, &detector_corpus, &token_corpus);
+        targets(&mut out, &third_party, &pii_eval, &secrets_eval);
         held_out_injection(&mut out, &third_party);
         held_out_kinds(&mut out, PII_HEADING, &pii_eval);
         held_out_kinds(&mut out, SECRETS_HEADING, &secrets_eval);
         detectors(&mut out, &detector_corpus);
         token_estimator(&mut out, &token_corpus);
+        let _ = writeln!(out, "---\n\n{}", read(NOTES).trim_end());
 
         if write {
             let path = format!("{root}/DETECTORS.md");
@@ -288,6 +292,95 @@ mod report {
     }
 
     // ---------------------------------------------------------------------------------------
+    // Targets
+
+    /// The issue's targets on held-out sources, each with the figure that decides it.
+    fn targets(out: &mut String, injection: &[ThirdParty], pii: &[KindRow], secrets: &[KindRow]) {
+        let _ = writeln!(out, "## Targets on held-out sources\n");
+        let _ = writeln!(out, "| target | measured | met |\n| --- | --- | --- |");
+        let heldout: Vec<&ThirdParty> = injection.iter().filter(|r| r.split == "heldout").collect();
+        // The policy thresholds whose held-out false-positive rate is at most 1 %: the best
+        // recall among them.
+        let best = THRESHOLDS
+            .iter()
+            .map(|&(at, _)| {
+                let mut counts = Counts::default();
+                for row in &heldout {
+                    counts.add(row.injection, row.score >= at);
+                }
+                (at, counts)
+            })
+            .filter(|(_, c)| c.false_alarms * 100 <= c.negatives)
+            .max_by_key(|(_, c)| c.caught);
+        let _ = match best {
+            Some((at, c)) => writeln!(
+                out,
+                "| injection recall ≥ 80 % at a false-positive rate ≤ 1 % | {} at score ≥ {at} ({} false positives) | {} |",
+                cell(c.caught, c.positives),
+                cell(c.false_alarms, c.negatives),
+                yes_no(c.caught * 100 >= 80 * c.positives)
+            ),
+            None => writeln!(out, "| injection recall ≥ 80 % at a false-positive rate ≤ 1 % | no threshold keeps false positives ≤ 1 % | no |"),
+        };
+        for (what, rows) in [("PII", pii), ("secret", secrets)] {
+            let heldout: Vec<&KindRow> = rows.iter().filter(|r| r.split == "heldout").collect();
+            let mut kinds: Vec<&str> = heldout
+                .iter()
+                .flat_map(|r| r.kinds.iter().map(String::as_str))
+                .collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            let per_kind: Vec<(&str, Counts)> = kinds
+                .iter()
+                .map(|kind| {
+                    let mut counts = Counts::default();
+                    for row in &heldout {
+                        counts.add(
+                            row.kinds.iter().any(|k| k == kind),
+                            row.found.contains(kind),
+                        );
+                    }
+                    (*kind, counts)
+                })
+                .collect();
+            let worst_recall = per_kind
+                .iter()
+                .min_by(|a, b| (a.1.caught * b.1.positives).cmp(&(b.1.caught * a.1.positives)));
+            let worst_fp = per_kind.iter().max_by(|a, b| {
+                (a.1.false_alarms * b.1.negatives).cmp(&(b.1.false_alarms * a.1.negatives))
+            });
+            if let (Some((rk, r)), Some((fk, f))) = (worst_recall, worst_fp) {
+                let met = per_kind.iter().all(|(_, c)| {
+                    c.caught * 100 >= 95 * c.positives && c.false_alarms * 100 <= c.negatives
+                });
+                let _ = writeln!(
+                    out,
+                    "| per-kind {what} recall ≥ 95 % with ≤ 1 % false positives ({} kinds) | lowest recall `{rk}` {}; most false positives `{fk}` {} | {} |",
+                    per_kind.len(),
+                    cell(r.caught, r.positives),
+                    cell(f.false_alarms, f.negatives),
+                    yes_no(met)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\nThe detectors' speed (≤ 15 µs on a 4 KiB prompt, natively) is measured by \
+             `cargo bench --bench decision -- detectors_scan_text` and reported in \
+             `BENCHMARKS.md`; the analysis at the end of this file says what limits each missed \
+             target.\n"
+        );
+    }
+
+    fn yes_no(met: bool) -> &'static str {
+        if met {
+            "yes"
+        } else {
+            "**no**"
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
     // Held-out sources
 
     /// Injection figures per group of rows (a source, a family, a language), at each
@@ -354,7 +447,9 @@ mod report {
              licences and labelling in `tests/corpus/third_party/SOURCES.md`). Whole sources are \
              assigned to `tune` (the detectors may be developed against them) or `heldout` \
              (never looked at while developing; measured here only). The held-out rows are the \
-             figures to quote; the tune rows show how much of that is fitting.\n",
+             figures to quote. The learned model was trained on the tune rows, so their \
+             figures are in-sample: they show how much of the detector is fitting, not how it \
+             generalises.\n",
             rows.len()
         );
         for (title, part) in [("held-out sources", &heldout), ("tune sources", &tune)] {
