@@ -323,26 +323,7 @@ mod report {
             None => writeln!(out, "| injection recall ≥ 80 % at a false-positive rate ≤ 1 % | no threshold keeps false positives ≤ 1 % | no |"),
         };
         for (what, rows) in [("PII", pii), ("secret", secrets)] {
-            let heldout: Vec<&KindRow> = rows.iter().filter(|r| r.split == "heldout").collect();
-            let mut kinds: Vec<&str> = heldout
-                .iter()
-                .flat_map(|r| r.kinds.iter().map(String::as_str))
-                .collect();
-            kinds.sort_unstable();
-            kinds.dedup();
-            let per_kind: Vec<(&str, Counts)> = kinds
-                .iter()
-                .map(|kind| {
-                    let mut counts = Counts::default();
-                    for row in &heldout {
-                        counts.add(
-                            row.kinds.iter().any(|k| k == kind),
-                            row.found.contains(kind),
-                        );
-                    }
-                    (*kind, counts)
-                })
-                .collect();
+            let per_kind = per_kind(rows);
             let worst_recall = per_kind
                 .iter()
                 .min_by(|a, b| (a.1.caught * b.1.positives).cmp(&(b.1.caught * a.1.positives)));
@@ -489,9 +470,8 @@ mod report {
         `high_entropy`, all wheel RECORD digests and paths) led to the fixes now in \
         `secrets.rs`.";
 
-    /// Per-kind recall and false alarms over an evaluation set's held-out rows.
-    fn held_out_kinds(out: &mut String, heading: &str, rows: &[KindRow]) {
-        let _ = writeln!(out, "{heading}\n");
+    /// Each kind of an evaluation set's held-out rows, with its confusion counts.
+    fn per_kind(rows: &[KindRow]) -> Vec<(&str, Counts)> {
         let heldout: Vec<&KindRow> = rows.iter().filter(|r| r.split == "heldout").collect();
         let mut kinds: Vec<&str> = heldout
             .iter()
@@ -499,15 +479,27 @@ mod report {
             .collect();
         kinds.sort_unstable();
         kinds.dedup();
+        kinds
+            .into_iter()
+            .map(|kind| {
+                let mut counts = Counts::default();
+                for row in &heldout {
+                    counts.add(
+                        row.kinds.iter().any(|k| k == kind),
+                        row.found.contains(&kind),
+                    );
+                }
+                (kind, counts)
+            })
+            .collect()
+    }
+
+    /// Per-kind recall and false alarms over an evaluation set's held-out rows.
+    fn held_out_kinds(out: &mut String, heading: &str, rows: &[KindRow]) {
+        let _ = writeln!(out, "{heading}\n");
+        let heldout: Vec<&KindRow> = rows.iter().filter(|r| r.split == "heldout").collect();
         let _ = writeln!(out, "{TABLE_HEAD}");
-        for kind in &kinds {
-            let mut counts = Counts::default();
-            for row in &heldout {
-                counts.add(
-                    row.kinds.iter().any(|k| k == kind),
-                    row.found.contains(kind),
-                );
-            }
+        for (kind, counts) in per_kind(rows) {
             let _ = writeln!(out, "{}", counts.row(&format!("`{kind}`")));
         }
         let mut sources: BTreeMap<&str, usize> = BTreeMap::new();

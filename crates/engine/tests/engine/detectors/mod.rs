@@ -6,6 +6,7 @@
 mod corpus;
 mod fast_paths;
 mod injection;
+mod kind_eval;
 mod normalisation;
 mod pii;
 mod pii_eval;

@@ -22,9 +22,8 @@
 //! in general terms (see `secrets.rs`), so the figures are development figures too
 //! since: 100 % recall for every kind and no false positive.
 
+use super::kind_eval::{heldout_rows, pct, shown, Evaluation};
 use gateway_engine::detect::scan_text;
-use serde_json::Value;
-use std::collections::BTreeMap;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -43,16 +42,6 @@ const KINDS: [&str; 9] = [
     "high_entropy",
 ];
 
-#[derive(Default)]
-struct Tally {
-    positives: usize,
-    found: usize,
-    others: usize,
-    false_positives: usize,
-    misses: Vec<String>,
-    false_alarms: Vec<String>,
-}
-
 /// Shortens a row for the report: long PEM blocks are cut in the middle.
 fn short(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
@@ -66,107 +55,36 @@ fn short(text: &str) -> String {
 
 #[test]
 fn credentials_and_public_material_from_third_party_sources() {
-    let mut tallies: BTreeMap<&str, Tally> = KINDS.iter().map(|k| (*k, Tally::default())).collect();
-    let (mut rows, mut negatives, mut flagged) = (0usize, 0usize, Vec::new());
-    for (n, line) in EVAL.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let row: Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
-        if row["split"] != "heldout" {
-            continue;
-        }
-        rows += 1;
-        let text = row["text"].as_str().unwrap();
-        let source = row["source"].as_str().unwrap_or_default();
-        let want: Vec<&str> = row["kinds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        let got = scan_text(text).secret_kinds();
-        if want.is_empty() {
+    let rows = heldout_rows(EVAL);
+    let mut evaluation = Evaluation::new(&KINDS);
+    let (mut negatives, mut flagged) = (0usize, Vec::new());
+    for row in &rows {
+        let got = scan_text(&row.text).secret_kinds();
+        let describe = || format!("[{}] {}", row.source, short(&row.text));
+        if row.want.is_empty() {
             negatives += 1;
             if !got.is_empty() {
                 flagged.push(format!(
-                    "{}: {:?} [{source}] {}",
-                    n + 1,
-                    super::secrets_in(text),
-                    short(text)
+                    "{}: {:?} {}",
+                    row.line,
+                    super::secrets_in(&row.text),
+                    describe()
                 ));
             }
         }
-        for (kind, tally) in tallies.iter_mut() {
-            let found = got.contains(kind);
-            if want.contains(kind) {
-                tally.positives += 1;
-                tally.found += usize::from(found);
-                if !found {
-                    tally
-                        .misses
-                        .push(format!("{}: {got:?} [{source}] {}", n + 1, short(text)));
-                }
-            } else {
-                tally.others += 1;
-                if found {
-                    tally.false_positives += 1;
-                    tally.false_alarms.push(format!(
-                        "{}: want {want:?} [{source}] {}",
-                        n + 1,
-                        short(text)
-                    ));
-                }
-            }
-        }
-    }
-    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
-    println!("secrets_eval: {rows} held-out rows, {negatives} of public material");
-    println!("| kind | recall | false positives |");
-    println!("| --- | --- | --- |");
-    for (kind, t) in &tallies {
-        println!(
-            "| `{kind}` | {}/{} = {:.1}% | {}/{} = {:.2}% |",
-            t.found,
-            t.positives,
-            pct(t.found, t.positives),
-            t.false_positives,
-            t.others,
-            pct(t.false_positives, t.others)
-        );
+        evaluation.add(row, &got, describe);
     }
     println!(
-        "| public material flagged as any secret | | {}/{negatives} = {:.2}% |",
+        "secrets_eval: {} held-out rows, {negatives} of public material",
+        rows.len()
+    );
+    let shown = shown("SECRETS_EVAL_ALL", 10);
+    let mut failures = evaluation.report(60, shown);
+    println!(
+        "public material flagged as any secret: {}/{negatives} = {:.2}%",
         flagged.len(),
         pct(flagged.len(), negatives)
     );
-    let shown = if std::env::var_os("SECRETS_EVAL_ALL").is_some() {
-        usize::MAX
-    } else {
-        10
-    };
-    let mut failures = Vec::new();
-    for (kind, t) in &tallies {
-        for m in t.misses.iter().take(shown) {
-            println!("missed {kind}: {m}");
-        }
-        for m in t.false_alarms.iter().take(shown) {
-            println!("false {kind}: {m}");
-        }
-        if t.positives < 60 {
-            failures.push(format!("{kind}: only {} positives", t.positives));
-        }
-        if pct(t.found, t.positives) < 95.0 {
-            failures.push(format!("{kind}: recall {}/{}", t.found, t.positives));
-        }
-        if pct(t.false_positives, t.others) > 1.0 {
-            failures.push(format!(
-                "{kind}: false positives {}/{}",
-                t.false_positives, t.others
-            ));
-        }
-    }
     for m in flagged.iter().take(shown) {
         println!("flagged public material: {m}");
     }
