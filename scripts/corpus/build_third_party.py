@@ -15,7 +15,7 @@ here; the only transformations are
 
 Usage (needs network access to PyPI; takes ~1-2 minutes):
 
-    pip install langdetect==1.0.9 PyYAML
+    pip install langdetect==1.0.9 PyYAML==6.0.3
     python3 scripts/corpus/build_third_party.py            # writes the jsonl
     python3 scripts/corpus/build_third_party.py --check    # compare only
 
