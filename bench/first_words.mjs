@@ -113,7 +113,7 @@ try {
     streams: rows,
     targets: [
       { name: "first text, guarded minus unguarded, p50 (ms)", target: 50, measured: delay, met: delay <= 50 },
-      { name: "text chunks relayed / received by the guard", target: 0.8, measured: relayedShare, met: relayedShare >= 0.8 },
+      { name: "text chunks relayed / received by the guard", target: 0.8, at_least: true, measured: relayedShare, met: relayedShare >= 0.8 },
     ],
   };
   mkdirSync(`${root}target/bench-results`, { recursive: true });

@@ -187,7 +187,8 @@ function renderGeneric(result) {
 function collectTargets(result, source) {
   for (const t of Array.isArray(result?.targets) ? result.targets : []) {
     if (!t || typeof t !== "object") continue;
-    const goal = typeof t.target === "number" ? `≤ ${fmt(t.target)}` : cellOf(t.target);
+    // A numeric target is a ceiling unless the result says `at_least`.
+    const goal = typeof t.target === "number" ? `${t.at_least ? "≥" : "≤"} ${fmt(t.target)}` : cellOf(t.target);
     targets.push([t.name ?? source, cellOf(t.measured), goal, met(t.met), source]);
   }
 }
