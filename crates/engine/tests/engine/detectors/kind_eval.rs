@@ -2,6 +2,7 @@
 //! (`{"text", "kinds", "source", "split"}` a line): what `pii_eval` and `secrets_eval`
 //! share.
 
+use gateway_engine::detect::Kind;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -58,9 +59,12 @@ pub fn pct(a: usize, b: usize) -> f64 {
 }
 
 impl Evaluation {
-    pub fn new(kinds: &[&'static str]) -> Self {
+    pub fn new(kinds: impl IntoIterator<Item = Kind>) -> Self {
         Evaluation {
-            tallies: kinds.iter().map(|k| (*k, Tally::default())).collect(),
+            tallies: kinds
+                .into_iter()
+                .map(|k| (k.name(), Tally::default()))
+                .collect(),
         }
     }
 
