@@ -55,11 +55,19 @@ impl Amount {
         }
     }
 
-    fn get(self, dimension: Dimension) -> u64 {
+    pub fn get(self, dimension: Dimension) -> u64 {
         match dimension {
             Dimension::Spend => self.micro_usd,
             Dimension::Requests => self.requests,
             Dimension::Tokens => self.tokens,
+        }
+    }
+
+    pub fn set(&mut self, dimension: Dimension, value: u64) {
+        match dimension {
+            Dimension::Spend => self.micro_usd = value,
+            Dimension::Requests => self.requests = value,
+            Dimension::Tokens => self.tokens = value,
         }
     }
 }

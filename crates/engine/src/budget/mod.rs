@@ -2,6 +2,7 @@
 //! before it is forwarded), what it did cost (settled from the provider's usage), the
 //! ledger a budget object keeps, and UTC windows.
 
+pub mod lease;
 pub mod ledger;
 pub mod meter;
 pub mod window;

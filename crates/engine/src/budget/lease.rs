@@ -1,0 +1,284 @@
+//! Isolate leases: a gateway isolate reserves a slice of a hot scope's limits in its budget
+//! object as one hold, grants calls from that slice without a round trip, and settles the
+//! slice at what its calls used.
+//!
+//! The budget object sees the slice as one call's hold, so its cap still bounds every
+//! slice and every call reserved directly: the isolate never grants past its slice, and a
+//! slice is settled at no less than what its calls were charged (or in full by the
+//! object's alarm, if the isolate dies first). A lease is only taken where a slice covers
+//! several calls' worst cases while being a small share of every cap
+//! ([`SLICE_DIVISOR`], [`MIN_CALLS_PER_SLICE`]); a call that does not fit a slice is
+//! reserved in the object itself, as without leases.
+//!
+//! A lease is *open* (granting) for at most [`LEASE_OPEN_MS`] and never past the end of
+//! its limits' windows, so the budget state it shows policies is at most that old. Once
+//! closed (by age, by running out of room, or by a new bundle changing its limits), it is
+//! settled as soon as its last call is.
+//!
+//! The book is plain data, driven by its owner with the time.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::ledger::{Amount, Dimension, LimitLine, LimitState};
+
+/// A slice is at most this share of each cap it covers (1/32, about 3 %).
+pub const SLICE_DIVISOR: u64 = 32;
+/// A lease is taken only when its slice holds at least this many of the call's worst case.
+pub const MIN_CALLS_PER_SLICE: u64 = 4;
+/// How long a lease grants calls after it is taken.
+pub const LEASE_OPEN_MS: u64 = 2_000;
+
+/// The slice a lease on `lines` would take, or `None` when leasing does not pay: some
+/// capped dimension's slice would hold fewer than [`MIN_CALLS_PER_SLICE`] calls like this
+/// one. Dimensions no line caps take no slice (and are not checked when granting).
+pub fn slice_for(lines: &[LimitLine], worst: Amount) -> Option<Amount> {
+    if lines.is_empty() {
+        return None;
+    }
+    let mut slice = Amount::default();
+    for dimension in Dimension::ALL {
+        let Some(tightest) = lines.iter().filter_map(|l| dimension.cap(&l.caps)).min() else {
+            continue;
+        };
+        let share = tightest / SLICE_DIVISOR;
+        if worst.get(dimension).saturating_mul(MIN_CALLS_PER_SLICE) > share {
+            return None;
+        }
+        slice.set(dimension, share);
+    }
+    Some(slice)
+}
+
+/// One leased slice in one budget object.
+#[derive(Debug)]
+struct Lease {
+    object: String,
+    lines: Vec<LimitLine>,
+    slice: Amount,
+    /// The object's states just before the slice was reserved.
+    states: Vec<LimitState>,
+    /// What settled calls used.
+    consumed: Amount,
+    /// The worst cases of calls in flight.
+    held: Amount,
+    in_flight: u32,
+    open_until_ms: u64,
+}
+
+impl Lease {
+    fn room_for(&self, worst: Amount) -> bool {
+        let taken = self.consumed.plus(self.held);
+        Dimension::ALL.into_iter().all(|dimension| {
+            !self.capped(dimension)
+                || taken.get(dimension).saturating_add(worst.get(dimension))
+                    <= self.slice.get(dimension)
+        })
+    }
+
+    fn capped(&self, dimension: Dimension) -> bool {
+        self.lines.iter().any(|l| dimension.cap(&l.caps).is_some())
+    }
+
+    /// The limits' states as this isolate sees them for a call about to be granted:
+    /// the object's states at the lease, plus what this lease's calls have used and hold.
+    fn view(&self) -> Vec<LimitState> {
+        let local = self.consumed.plus(self.held);
+        self.states
+            .iter()
+            .map(|state| LimitState {
+                used: state.used.plus(local),
+                held: state.held.plus(self.held),
+                ..state.clone()
+            })
+            .collect()
+    }
+}
+
+/// A call granted from a lease: which lease, and what it holds there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub lease: String,
+    pub worst: Amount,
+}
+
+/// What the book says to do with a call's reservation in one object.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Take {
+    /// Granted from a lease: nothing to send; `states` are the limits as before this call.
+    Granted {
+        ticket: Ticket,
+        states: Vec<LimitState>,
+    },
+    /// Reserve this slice in the object as a new lease (the call included), then report
+    /// the outcome with [`LeaseBook::acquired`] or [`LeaseBook::not_acquired`].
+    Acquire { slice: Amount },
+    /// Reserve the call's worst case in the object itself.
+    Direct,
+}
+
+/// A slice the object reserved: its hold id, and the object's states before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acquired {
+    pub id: String,
+    pub slice: Amount,
+    pub states: Vec<LimitState>,
+}
+
+/// A lease to settle in its object: the hold `lease`, at `consumed`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Closing {
+    pub object: String,
+    pub lease: String,
+    pub consumed: Amount,
+}
+
+/// An isolate's leases, keyed by lease id.
+#[derive(Debug, Default)]
+pub struct LeaseBook {
+    leases: BTreeMap<String, Lease>,
+    /// The lease granting in each object, if any.
+    open: BTreeMap<String, String>,
+    /// Objects with a lease being taken: calls meanwhile reserve directly rather than
+    /// each taking a lease.
+    acquiring: BTreeSet<String>,
+    /// Objects that refused a slice, and until when calls reserve there directly (near
+    /// the cap a slice no longer fits, and asking for one would cost each call a second
+    /// round trip).
+    cooling: BTreeMap<String, u64>,
+}
+
+impl LeaseBook {
+    /// How a call with worst case `worst` reserves in `object`, whose limits for it are
+    /// `lines`. A lease that can no longer grant (too old, out of room, other limits) is
+    /// closed here.
+    pub fn take(&mut self, object: &str, lines: &[LimitLine], worst: Amount, now_ms: u64) -> Take {
+        if let Some(id) = self.open.get(object) {
+            if let Some(lease) = self.leases.get_mut(id) {
+                if lease.open_until_ms > now_ms && lease.lines == lines && lease.room_for(worst) {
+                    let states = lease.view();
+                    lease.held = lease.held.plus(worst);
+                    lease.in_flight = lease.in_flight.saturating_add(1);
+                    return Take::Granted {
+                        ticket: Ticket {
+                            lease: id.clone(),
+                            worst,
+                        },
+                        states,
+                    };
+                }
+            }
+            self.open.remove(object);
+        }
+        if self.acquiring.contains(object) {
+            return Take::Direct;
+        }
+        match self.cooling.get(object) {
+            Some(&until) if until > now_ms => return Take::Direct,
+            Some(_) => {
+                self.cooling.remove(object);
+            }
+            None => {}
+        }
+        match slice_for(lines, worst) {
+            Some(slice) => {
+                self.acquiring.insert(object.to_owned());
+                Take::Acquire { slice }
+            }
+            None => Take::Direct,
+        }
+    }
+
+    /// The object reserved `granted.slice` as hold `granted.id` for a call with worst
+    /// case `worst`: the lease opens, with that call in flight.
+    pub fn acquired(
+        &mut self,
+        object: &str,
+        lines: &[LimitLine],
+        worst: Amount,
+        granted: Acquired,
+        now_ms: u64,
+    ) -> Ticket {
+        let Acquired { id, slice, states } = granted;
+        self.acquiring.remove(object);
+        let window_end = states.iter().map(|s| s.resets_at_ms).min();
+        let open_until_ms = now_ms
+            .saturating_add(LEASE_OPEN_MS)
+            .min(window_end.unwrap_or(u64::MAX));
+        self.leases.insert(
+            id.clone(),
+            Lease {
+                object: object.to_owned(),
+                lines: lines.to_vec(),
+                slice,
+                states,
+                consumed: Amount::default(),
+                held: worst,
+                in_flight: 1,
+                open_until_ms,
+            },
+        );
+        self.open.insert(object.to_owned(), id.clone());
+        Ticket { lease: id, worst }
+    }
+
+    /// The object refused the slice or did not answer: calls reserve there directly for a
+    /// while.
+    pub fn not_acquired(&mut self, object: &str, now_ms: u64) {
+        self.acquiring.remove(object);
+        self.cooling
+            .insert(object.to_owned(), now_ms.saturating_add(LEASE_OPEN_MS));
+    }
+
+    /// A granted call ended: it used `actual`, or nothing when released (`None`).
+    pub fn finish(&mut self, ticket: &Ticket, actual: Option<Amount>) {
+        if let Some(lease) = self.leases.get_mut(&ticket.lease) {
+            lease.held = lease.held.minus(ticket.worst);
+            lease.in_flight = lease.in_flight.saturating_sub(1);
+            if let Some(actual) = actual {
+                lease.consumed = lease.consumed.plus(actual);
+            }
+        }
+    }
+
+    /// Removes and returns the leases to settle now: those closed (or, with `all_idle`,
+    /// any) whose calls have all ended. `all_idle` is for a reader who wants the objects
+    /// to show what this isolate's calls used.
+    pub fn closable(&mut self, now_ms: u64, all_idle: bool) -> Vec<Closing> {
+        let due: Vec<String> = self
+            .leases
+            .iter()
+            .filter(|(id, lease)| {
+                let closed =
+                    lease.open_until_ms <= now_ms || self.open.get(&lease.object) != Some(*id);
+                lease.in_flight == 0 && (closed || all_idle)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        due.into_iter()
+            .filter_map(|id| {
+                let lease = self.leases.remove(&id)?;
+                if self.open.get(&lease.object) == Some(&id) {
+                    self.open.remove(&lease.object);
+                }
+                Some(Closing {
+                    object: lease.object,
+                    lease: id,
+                    consumed: lease.consumed,
+                })
+            })
+            .collect()
+    }
+
+    /// When the earliest open lease stops granting, if any is open.
+    pub fn next_close_ms(&self) -> Option<u64> {
+        self.leases.values().map(|l| l.open_until_ms).min()
+    }
+
+    pub fn len(&self) -> usize {
+        self.leases.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.leases.is_empty()
+    }
+}

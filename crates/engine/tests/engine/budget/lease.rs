@@ -1,0 +1,298 @@
+//! Isolate leases: slices sized to the caps, calls granted from a slice and never past
+//! it, leases closing by age, window end, limit change and exhaustion, and, against a
+//! real ledger, leases and direct reservations together never passing a cap.
+
+use gateway_engine::budget::lease::{slice_for, Acquired, LeaseBook, Take, Ticket, LEASE_OPEN_MS};
+use gateway_engine::budget::ledger::{Amount, Ledger, LimitLine, LimitState, Operation};
+use gateway_policy::limits::{Caps, Window};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+fn acquired(id: &str, slice: Amount, states: Vec<LimitState>) -> Acquired {
+    Acquired {
+        id: id.to_owned(),
+        slice,
+        states,
+    }
+}
+
+const NOW: u64 = 1_700_000_000_000;
+
+fn line(requests: Option<u64>, micro_usd: Option<u64>) -> LimitLine {
+    LimitLine {
+        limit: "team-spend".into(),
+        window: Window::Day,
+        caps: Caps {
+            micro_usd,
+            requests,
+            tokens: None,
+        },
+    }
+}
+
+fn amount(requests: u64, tokens: u64, micro_usd: u64) -> Amount {
+    Amount {
+        requests,
+        tokens,
+        micro_usd,
+    }
+}
+
+fn state(lines: &[LimitLine]) -> Vec<LimitState> {
+    lines
+        .iter()
+        .map(|l| LimitState {
+            limit: l.limit.clone(),
+            window: l.window,
+            caps: l.caps,
+            used: Amount::default(),
+            held: Amount::default(),
+            resets_at_ms: NOW + 86_400_000,
+        })
+        .collect()
+}
+
+#[test]
+fn a_slice_is_a_thirty_second_of_the_tightest_cap_and_needs_room_for_four_calls() {
+    let lines = [line(Some(640), Some(3_200_000))];
+    let worst = amount(1, 500, 25_000);
+    assert_eq!(slice_for(&lines, worst), Some(amount(20, 0, 100_000)));
+    // 25,001 × 4 passes the spend share.
+    assert_eq!(slice_for(&lines, amount(1, 500, 25_001)), None);
+    // Requests: 100 / 32 = 3 holds fewer than four calls.
+    assert_eq!(slice_for(&[line(Some(100), None)], worst), None);
+    assert_eq!(slice_for(&[], worst), None);
+    // The tightest of two lines' caps decides.
+    let two = [line(Some(640), None), line(Some(6_400), Some(1_000))];
+    assert_eq!(slice_for(&two, amount(1, 0, 0)), Some(amount(20, 0, 31)));
+}
+
+#[test]
+fn calls_are_granted_from_the_slice_and_never_past_it() {
+    let lines = [line(Some(640), None)];
+    let worst = amount(1, 0, 0);
+    let mut book = LeaseBook::default();
+    let Take::Acquire { slice } = book.take("team:a", &lines, worst, NOW) else {
+        panic!("a first call takes a lease");
+    };
+    // Meanwhile another call reserves directly instead of taking a second lease.
+    assert_eq!(book.take("team:a", &lines, worst, NOW), Take::Direct);
+    let first = book.acquired(
+        "team:a",
+        &lines,
+        worst,
+        acquired("l1", slice, state(&lines)),
+        NOW,
+    );
+    let mut tickets = vec![first];
+    for _ in 1..20 {
+        match book.take("team:a", &lines, worst, NOW + 1) {
+            Take::Granted { ticket, .. } => tickets.push(ticket),
+            other => panic!("the slice has room: {other:?}"),
+        }
+    }
+    // Twenty requests granted: the slice is spent, so the next call takes a new lease.
+    assert!(matches!(
+        book.take("team:a", &lines, worst, NOW + 1),
+        Take::Acquire { .. }
+    ));
+    assert!(
+        book.closable(NOW + 1, false).is_empty(),
+        "calls still in flight"
+    );
+    for ticket in &tickets {
+        book.finish(ticket, Some(amount(1, 0, 0)));
+    }
+    let closing = book.closable(NOW + 1, false);
+    assert_eq!(closing.len(), 1);
+    assert_eq!(closing[0].lease, "l1");
+    assert_eq!(closing[0].consumed, amount(20, 0, 0));
+}
+
+#[test]
+fn released_calls_cost_nothing_and_settled_calls_their_use() {
+    let lines = [line(None, Some(3_200_000))];
+    let worst = amount(1, 0, 10_000);
+    let mut book = LeaseBook::default();
+    let Take::Acquire { slice } = book.take("user:x", &lines, worst, NOW) else {
+        panic!("leased");
+    };
+    let first = book.acquired(
+        "user:x",
+        &lines,
+        worst,
+        acquired("l1", slice, state(&lines)),
+        NOW,
+    );
+    let Take::Granted { ticket, states } = book.take("user:x", &lines, worst, NOW) else {
+        panic!("granted");
+    };
+    // The second call sees the first's hold in its view.
+    assert_eq!(states[0].used.micro_usd, 10_000);
+    assert_eq!(states[0].held.micro_usd, 10_000);
+    book.finish(&first, Some(amount(1, 40, 1_234)));
+    book.finish(&ticket, None);
+    assert!(book.closable(NOW, false).is_empty(), "still open");
+    let closing = book.closable(NOW + LEASE_OPEN_MS, false);
+    assert_eq!(closing[0].consumed, amount(1, 40, 1_234));
+    assert!(book.is_empty());
+}
+
+#[test]
+fn a_lease_stops_at_its_window_end_and_when_its_limits_change() {
+    let lines = [line(Some(6_400), None)];
+    let worst = amount(1, 0, 0);
+    let mut book = LeaseBook::default();
+    let mut states = state(&lines);
+    states[0].resets_at_ms = NOW + 500;
+    let Take::Acquire { slice } = book.take("k", &lines, worst, NOW) else {
+        panic!("leased");
+    };
+    let ticket = book.acquired("k", &lines, worst, acquired("l1", slice, states), NOW);
+    assert_eq!(book.next_close_ms(), Some(NOW + 500));
+    assert!(matches!(
+        book.take("k", &lines, worst, NOW + 500),
+        Take::Acquire { .. }
+    ));
+    // The object refused the slice: calls reserve directly for a while.
+    book.not_acquired("k", NOW + 500);
+    assert_eq!(book.take("k", &lines, worst, NOW + 501), Take::Direct);
+    book.finish(&ticket, Some(worst));
+    // A new bundle's caps: the lease no longer grants.
+    let raised = [line(Some(12_800), None)];
+    let ticket = book.acquired(
+        "k2",
+        &lines,
+        worst,
+        acquired("l2", slice, state(&lines)),
+        NOW,
+    );
+    assert!(matches!(
+        book.take("k2", &raised, worst, NOW + 1),
+        Take::Acquire { .. }
+    ));
+    book.finish(&ticket, Some(worst));
+    let closing = book.closable(NOW + 1, false);
+    assert_eq!(closing.len(), 2, "both leases are closed and idle");
+}
+
+#[test]
+fn a_reader_can_have_idle_open_leases_settled() {
+    let lines = [line(Some(6_400), None)];
+    let worst = amount(1, 0, 0);
+    let mut book = LeaseBook::default();
+    let Take::Acquire { slice } = book.take("k", &lines, worst, NOW) else {
+        panic!("leased");
+    };
+    let ticket = book.acquired(
+        "k",
+        &lines,
+        worst,
+        acquired("l1", slice, state(&lines)),
+        NOW,
+    );
+    assert!(book.closable(NOW, true).is_empty(), "a call is in flight");
+    book.finish(&ticket, Some(worst));
+    assert_eq!(book.closable(NOW, true).len(), 1);
+    // The object is free to lease again.
+    assert!(matches!(
+        book.take("k", &lines, worst, NOW),
+        Take::Acquire { .. }
+    ));
+}
+
+/// Against a real ledger: however calls come and go through leases and direct
+/// reservations, settled use never passes the cap.
+#[test]
+fn leases_and_direct_reservations_together_never_pass_the_cap() {
+    let lines = vec![line(Some(3_200), None)];
+    let worst = amount(1, 0, 0);
+    let mut ledger = Ledger::default();
+    let mut book = LeaseBook::default();
+    let mut granted_calls = 0u64;
+    let mut in_flight: Vec<Result<Ticket, String>> = Vec::new();
+    let mut serial = 0u32;
+    for step in 0..20_000u64 {
+        let now = NOW + step / 4;
+        if step % 3 == 2 {
+            // End the oldest call: settled at its worst case.
+            if !in_flight.is_empty() {
+                match in_flight.remove(0) {
+                    Ok(ticket) => book.finish(&ticket, Some(worst)),
+                    Err(hold) => {
+                        ledger.apply(
+                            &Operation::Settle {
+                                hold,
+                                actual: worst,
+                            },
+                            now,
+                        );
+                    }
+                }
+            }
+        } else {
+            serial += 1;
+            let hold = format!("h{serial}");
+            let reserve = |amount| Operation::Reserve {
+                hold: hold.clone(),
+                lines: lines.clone(),
+                amount,
+                ttl_ms: 60_000,
+            };
+            match book.take("o", &lines, worst, now) {
+                Take::Granted { ticket, .. } => {
+                    granted_calls += 1;
+                    in_flight.push(Ok(ticket));
+                }
+                Take::Acquire { slice } => {
+                    let (outcome, _) = ledger.apply(&reserve(slice), now);
+                    if outcome.granted {
+                        granted_calls += 1;
+                        let ticket = book.acquired(
+                            "o",
+                            &lines,
+                            worst,
+                            acquired(&hold, slice, outcome.states),
+                            now,
+                        );
+                        in_flight.push(Ok(ticket));
+                    } else {
+                        // As the gateway does: no slice, so this call reserves directly.
+                        book.not_acquired("o", now);
+                        if ledger.apply(&reserve(worst), now).0.granted {
+                            granted_calls += 1;
+                            in_flight.push(Err(hold));
+                        }
+                    }
+                }
+                Take::Direct => {
+                    let (outcome, _) = ledger.apply(&reserve(worst), now);
+                    if outcome.granted {
+                        granted_calls += 1;
+                        in_flight.push(Err(hold));
+                    }
+                }
+            }
+        }
+        for closing in book.closable(now, false) {
+            let settle = Operation::Settle {
+                hold: closing.lease,
+                actual: closing.consumed,
+            };
+            ledger.apply(&settle, now);
+        }
+        let (read, _) = ledger.apply(
+            &Operation::Read {
+                lines: lines.clone(),
+            },
+            now,
+        );
+        assert!(
+            read.states[0].used.requests <= 3_200,
+            "step {step}: {:?}",
+            read.states
+        );
+    }
+    // Every call held room until it ended, and the leases' unused room came back.
+    assert_eq!(granted_calls, 3_200, "the whole cap was used, and no more");
+}
