@@ -47,6 +47,9 @@ pub struct Config {
     pub budget_timeout_ms: u64,
     /// How long a call's hold lasts unsettled before its budget object charges it in full.
     pub budget_hold_ms: u64,
+    /// Whether this isolate may lease slices of hot limits (`gateway_engine::budget::lease`);
+    /// without leases every call reserves in its objects.
+    pub budget_leases: bool,
 }
 
 thread_local! {
@@ -94,6 +97,7 @@ impl Config {
                 .filter(|s| *s > 0)
                 .unwrap_or(DEFAULT_BUDGET_HOLD_SECONDS)
                 .saturating_mul(1000),
+            budget_leases: var(env, "BUDGET_LEASES").as_deref() != Some("off"),
         }
     }
 }

@@ -174,6 +174,17 @@ pub fn budget_settled(decision_id: &str, reserved: Amount, charged: Amount) {
     worker::console_log!("{line}");
 }
 
+/// An isolate lease settled in its object at what its calls used.
+pub fn budget_lease_settled(lease: &str, object: &str, charged: Amount) {
+    let line = serde_json::json!({
+        "event": "budget_lease_settled",
+        "lease": lease,
+        "object": object,
+        "charged": charged,
+    });
+    worker::console_log!("{line}");
+}
+
 /// A budget object that did not take a settlement: its hold is charged in full when it
 /// expires.
 pub fn budget_unsettled(decision_id: &str, object: &str) {

@@ -7,13 +7,23 @@
 //! released when another refuses. No object ever holds more than its cap, so no
 //! interleaving of calls, streams or isolates passes a limit; the price is that a call
 //! refused elsewhere briefly held room it did not use.
+//!
+//! Where a scope's limits are large against a call, this isolate leases a slice of them
+//! (`gateway_engine::budget::lease`): one reservation in the object covers the calls that
+//! follow, which are granted and settled here without a round trip, and the slice is
+//! settled at their total once it closes. The object counts the slice as held, so the
+//! guarantee above covers leased calls too.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 use serde::Serialize;
-use worker::{Context, Env, Method, Request, RequestInit, Stub};
+use worker::{Context, Delay, Env, Method, ObjectNamespace, Request, RequestInit, Stub};
 
+use gateway_engine::budget::lease::{
+    Acquired, Closing, LeaseBook, Take, Ticket, LEASE_OPEN_MS, MIN_LEASE_HOLD_MS,
+};
 use gateway_engine::budget::{
     Amount, Dimension, LimitLine, LimitState, Operation, Outcome, Refusal, Usage,
 };
@@ -26,6 +36,11 @@ use super::guarded::within;
 use super::log;
 use super::reply::{ErrorKind, Failure};
 
+thread_local! {
+    /// This isolate's leases: it serves many requests, and each lease many calls.
+    static LEASES: RefCell<LeaseBook> = RefCell::new(LeaseBook::default());
+}
+
 /// A scope member's budget object and the limits of the call in it.
 struct ScopeObject {
     scope: Scope,
@@ -34,10 +49,18 @@ struct ScopeObject {
     lines: Vec<LimitLine>,
 }
 
+/// A call's hold in one object: reserved there, or granted from this isolate's lease on
+/// it.
+struct Holding {
+    object: ScopeObject,
+    ticket: Option<Ticket>,
+}
+
 /// A call's holds, from reservation to settlement.
 pub struct Metered {
     hold: String,
-    objects: Vec<ScopeObject>,
+    namespace: ObjectNamespace,
+    objects: Vec<Holding>,
     /// Each scope's limits as they stood before this call's reservation.
     states: Vec<(Scope, Vec<LimitState>)>,
     reserved: Amount,
@@ -56,7 +79,7 @@ struct Group {
 /// and one for each split limit. A split limit's shards are tried starting from one picked
 /// by the hold id, so calls spread over them.
 fn groups(
-    env: &Env,
+    namespace: &ObjectNamespace,
     limits: &LimitSet,
     members: &ScopeMembers<'_>,
     hold: &str,
@@ -77,7 +100,6 @@ fn groups(
     if whole.is_empty() && split.is_empty() {
         return Ok(Vec::new());
     }
-    let namespace = env.durable_object(BUDGET_BINDING)?;
     let object = |scope: Scope, name: String, lines: Vec<LimitLine>| {
         let stub = namespace.id_from_name(&name)?.get_stub()?;
         Ok::<_, worker::Error>(ScopeObject {
@@ -127,27 +149,170 @@ pub fn object_name(scope: Scope, member: &str) -> String {
 
 /// What became of one group's reservation.
 enum Placed {
-    Granted(ScopeObject, Vec<LimitState>),
+    Granted(Holding, Vec<LimitState>),
     Refused(Refusal, Vec<LimitState>),
     Failed,
 }
 
-/// Reserves in the group's first candidate with room: a split limit refuses only when no
-/// shard has room for the call's worst case.
-async fn place(
-    group: Group,
-    reserve: &dyn Fn(&[LimitLine]) -> Operation,
+/// One call's reservation, as every group places it.
+struct Reservation<'a> {
+    hold: &'a str,
+    amount: Amount,
+    ttl_ms: u64,
     timeout_ms: u64,
-) -> Placed {
+    leases: bool,
+    ctx: &'a Context,
+    namespace: &'a ObjectNamespace,
+}
+
+impl Reservation<'_> {
+    fn operation(&self, hold: &str, lines: &[LimitLine], amount: Amount) -> Operation {
+        Operation::Reserve {
+            hold: hold.to_owned(),
+            lines: lines.to_vec(),
+            amount,
+            ttl_ms: self.ttl_ms,
+        }
+    }
+}
+
+/// What came of asking an object for a lease.
+enum Leased {
+    Granted(Ticket, Vec<LimitState>),
+    /// No slice fits: the call reserves its own worst case instead.
+    Refused,
+    Failed,
+}
+
+/// Asks the object for a slice, with this call the lease's first.
+async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leased {
+    let id = format!("{}.lease", r.hold);
+    let reserve = r.operation(&id, &object.lines, slice);
+    let outcome = send(&object.stub, reserve, r.timeout_ms).await;
+    let now = now_ms();
+    match outcome {
+        Some(Outcome {
+            granted: true,
+            states,
+            ..
+        }) => {
+            let acquired = Acquired {
+                id,
+                slice,
+                states: states.clone(),
+            };
+            let ticket = LEASES.with_borrow_mut(|book| {
+                book.acquired(&object.name, &object.lines, r.amount, acquired, now)
+            });
+            // Settle the lease when it closes, if no call's settlement has by then.
+            let namespace = r.namespace.clone();
+            let timeout_ms = r.timeout_ms;
+            r.ctx.wait_until(async move {
+                Delay::from(std::time::Duration::from_millis(LEASE_OPEN_MS + 1)).await;
+                settle_leases(&namespace, timeout_ms, false).await;
+            });
+            Leased::Granted(ticket, states)
+        }
+        Some(_) => {
+            LEASES.with_borrow_mut(|book| book.not_acquired(&object.name, now));
+            Leased::Refused
+        }
+        None => {
+            LEASES.with_borrow_mut(|book| book.not_acquired(&object.name, now));
+            // The object may have reserved the slice before the answer was lost.
+            let release = Operation::Release { hold: id };
+            let stub = r
+                .namespace
+                .id_from_name(&object.name)
+                .and_then(|id| id.get_stub());
+            let timeout_ms = r.timeout_ms;
+            if let Ok(stub) = stub {
+                r.ctx.wait_until(async move {
+                    send(&stub, release, timeout_ms).await;
+                });
+            }
+            Leased::Failed
+        }
+    }
+}
+
+/// Settles this isolate's closed leases whose calls have all ended (with `all_idle`, every
+/// lease with no call in flight) in their objects.
+async fn settle_leases(namespace: &ObjectNamespace, timeout_ms: u64, all_idle: bool) {
+    let closings = LEASES.with_borrow_mut(|book| book.closable(now_ms(), all_idle));
+    join_all(
+        closings
+            .into_iter()
+            .map(|closing| settle_lease(namespace, timeout_ms, closing)),
+    )
+    .await;
+}
+
+async fn settle_lease(namespace: &ObjectNamespace, timeout_ms: u64, closing: Closing) {
+    let Closing {
+        object,
+        lease,
+        consumed,
+    } = closing;
+    let stub = namespace.id_from_name(&object).and_then(|id| id.get_stub());
+    let settle = Operation::Settle {
+        hold: lease.clone(),
+        actual: consumed,
+    };
+    let settled = match stub {
+        Ok(stub) => send(&stub, settle, timeout_ms).await.is_some(),
+        Err(_) => false,
+    };
+    if settled {
+        log::budget_lease_settled(&lease, &object, consumed);
+    } else {
+        // The slice stays held until its alarm charges it in full: never less.
+        log::budget_unsettled(&lease, &object);
+    }
+}
+
+/// Reserves in the group's first candidate with room: a split limit refuses only when no
+/// shard has room for the call's worst case. An unsplit limit is granted from this
+/// isolate's lease on its object when it has one with room, or takes one when leasing
+/// pays (and holds last long enough to lease).
+async fn place(group: Group, r: &Reservation<'_>) -> Placed {
+    let mut candidates = group.candidates;
+    let leasing = r.leases && r.ttl_ms >= MIN_LEASE_HOLD_MS;
+    if let (true, [only]) = (leasing, candidates.as_slice()) {
+        let take =
+            LEASES.with_borrow_mut(|book| book.take(&only.name, &only.lines, r.amount, now_ms()));
+        let leased = match take {
+            Take::Granted { ticket, states } => Some((ticket, states)),
+            Take::Acquire { slice } => match lease(only, slice, r).await {
+                Leased::Granted(ticket, states) => Some((ticket, states)),
+                Leased::Refused => None,
+                Leased::Failed => return Placed::Failed,
+            },
+            Take::Direct => None,
+        };
+        if let (Some((ticket, states)), Some(object)) = (leased, candidates.pop()) {
+            let holding = Holding {
+                object,
+                ticket: Some(ticket),
+            };
+            return Placed::Granted(holding, states);
+        }
+    }
     let mut refused = None;
-    for candidate in group.candidates {
-        let reserve = reserve(&candidate.lines);
-        match send(&candidate.stub, reserve, timeout_ms).await {
+    for candidate in candidates.drain(..) {
+        let reserve = r.operation(r.hold, &candidate.lines, r.amount);
+        match send(&candidate.stub, reserve, r.timeout_ms).await {
             Some(Outcome {
                 granted: true,
                 states,
                 ..
-            }) => return Placed::Granted(candidate, states),
+            }) => {
+                let holding = Holding {
+                    object: candidate,
+                    ticket: None,
+                };
+                return Placed::Granted(holding, states);
+            }
             Some(Outcome {
                 refusal: Some(why),
                 states,
@@ -188,8 +353,12 @@ pub async fn reserve(
     if limits.is_empty() {
         return Ok(None);
     }
-    let groups = match groups(env, limits, members, hold) {
-        Ok(groups) => groups,
+    let found = env.durable_object(BUDGET_BINDING).and_then(|namespace| {
+        let groups = groups(&namespace, limits, members, hold)?;
+        Ok((namespace, groups))
+    });
+    let (namespace, groups) = match found {
+        Ok(found) => found,
         // No budget binding: a deployment fault, handled like an unreachable store.
         Err(_) => {
             log::budget_store_failed(hold, config.budget_failure == BudgetFailure::Open);
@@ -203,18 +372,16 @@ pub async fn reserve(
         return Ok(None);
     }
     let reserved = worst.amount(prices);
-    let reserve = |lines: &[LimitLine]| Operation::Reserve {
-        hold: hold.to_owned(),
-        lines: lines.to_vec(),
+    let reservation = Reservation {
+        hold,
         amount: reserved,
         ttl_ms: config.budget_hold_ms,
+        timeout_ms: config.budget_timeout_ms,
+        leases: config.budget_leases,
+        ctx,
+        namespace: &namespace,
     };
-    let placed = join_all(
-        groups
-            .into_iter()
-            .map(|group| place(group, &reserve, config.budget_timeout_ms)),
-    )
-    .await;
+    let placed = join_all(groups.into_iter().map(|group| place(group, &reservation))).await;
 
     let mut granted = Vec::new();
     let mut refusal: Option<(Refusal, Vec<LimitState>)> = None;
@@ -222,9 +389,9 @@ pub async fn reserve(
     let mut states = Vec::new();
     for outcome in placed {
         match outcome {
-            Placed::Granted(object, object_states) => {
-                states.push((object.scope, object_states));
-                granted.push(object);
+            Placed::Granted(holding, object_states) => {
+                states.push((holding.object.scope, object_states));
+                granted.push(holding);
             }
             Placed::Refused(why, object_states) => {
                 refusal.get_or_insert((why, object_states));
@@ -234,6 +401,7 @@ pub async fn reserve(
     }
     let metered = Metered {
         hold: hold.to_owned(),
+        namespace,
         objects: granted,
         states,
         reserved,
@@ -327,21 +495,38 @@ impl Metered {
         timeout_ms: u64,
         operation: Operation,
     ) -> impl std::future::Future<Output = ()> + 'static {
-        let hold = self.hold;
-        let objects = self.objects;
+        let Metered {
+            hold,
+            namespace,
+            objects,
+            ..
+        } = self;
         async move {
+            // Calls granted from a lease end here; the others in their objects.
+            let used = match &operation {
+                Operation::Settle { actual, .. } => Some(*actual),
+                _ => None,
+            };
+            let mut direct = Vec::with_capacity(objects.len());
+            for holding in objects {
+                match &holding.ticket {
+                    Some(ticket) => LEASES.with_borrow_mut(|book| book.finish(ticket, used)),
+                    None => direct.push(holding.object),
+                }
+            }
             let replies = join_all(
-                objects
+                direct
                     .iter()
                     .map(|object| send(&object.stub, operation.clone(), timeout_ms)),
             )
             .await;
-            for (object, reply) in objects.iter().zip(replies) {
+            for (object, reply) in direct.iter().zip(replies) {
                 if reply.is_none() {
                     // The hold stays until its alarm charges it in full: never less.
                     log::budget_unsettled(&hold, &object.name);
                 }
             }
+            settle_leases(&namespace, timeout_ms, false).await;
         }
     }
 }
@@ -509,7 +694,12 @@ pub async fn read_usage(
     members: &ScopeMembers<'_>,
     only: Option<Scope>,
 ) -> Result<Vec<ScopeUsage>, Failure> {
-    let objects: Vec<ScopeObject> = groups(env, limits, members, "")
+    let namespace = env
+        .durable_object(BUDGET_BINDING)
+        .map_err(|_| store_failed())?;
+    // The objects then show what this isolate's finished leased calls used.
+    settle_leases(&namespace, config.budget_timeout_ms, true).await;
+    let objects: Vec<ScopeObject> = groups(&namespace, limits, members, "")
         .map_err(|_| store_failed())?
         .into_iter()
         .flat_map(|group| group.candidates)

@@ -1,8 +1,8 @@
 // Budgets and rate limits on real Durable Objects (SQLite storage, in workerd): no
-// overshoot under 64 concurrent calls, streamed or not; holds released on upstream
-// failure, charged on client disconnect, swept by the alarm when never settled; windows
-// rolling over; limits changed by a signed bundle; the store failing closed or open; the
-// SDKs seeing 429 as RateLimitError; `/v1/usage`.
+// overshoot under 64 concurrent calls, streamed or not, or with hot limits leased by the
+// isolate; holds released on upstream failure, charged on client disconnect, swept by the
+// alarm when never settled; windows rolling over; limits changed by a signed bundle; the
+// store failing closed or open; the SDKs seeing 429 as RateLimitError; `/v1/usage`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
@@ -139,6 +139,70 @@ describe("budgets under concurrency", () => {
     assert.equal(state.caps.micro_usd, cap);
     assert.equal(state.used.requests, K);
     assert.equal(state.used.micro_usd, K * mockCost);
+  });
+
+  test("a hot limit is leased: one hold in the object covers many calls, settled at exactly what they used", async () => {
+    const reserved = await worstCaseOf(gateway, call());
+    // Room for 400 calls' worst case: a lease's slice (a 32nd of the cap) holds 12.
+    const cap = 400 * reserved.micro_usd;
+    const slice = Math.floor(cap / 32);
+    await publishLimits(gateway, [{ id: "fred-hot", scope: "user", match: "fred", window: "day", spend_usd: cap / 1e6 }]);
+    gateway.mock.latencyMs = 400;
+    let responses;
+    try {
+      const first = post(gateway, "/v1/chat/completions", call(), { key: KEYS.fred });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const more = Array.from({ length: 5 }, () => post(gateway, "/v1/chat/completions", call(), { key: KEYS.fred }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Six calls in flight, and the object holds one slice, not six worst cases.
+      const during = await limitState(gateway, KEYS.fred, "fred-hot");
+      assert.equal(during.held.micro_usd, slice, JSON.stringify(during));
+      responses = await Promise.all([first, ...more]);
+    } finally {
+      gateway.mock.latencyMs = 0;
+    }
+    assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    // The five granted from the lease carry headers counting the calls before them.
+    for (const response of responses) {
+      assert.ok(Number(response.headers.get("x-ratelimit-remaining-spend")) <= cap - reserved.micro_usd);
+      await response.arrayBuffer();
+    }
+    const state = await settledState(gateway, KEYS.fred, "fred-hot");
+    assert.equal(state.used.micro_usd, 6 * mockCost, "the slice settled at what its calls used");
+    assert.equal(state.used.requests, 6);
+    const lease = await eventually(() => gateway.logEvents("budget_lease_settled").find((e) => e.charged.requests === 6), {
+      what: "the lease's settlement in the log",
+    });
+    assert.match(lease.object, /^user:fred$/);
+  });
+
+  test("leased and directly reserved calls together never overshoot, and a lease's unused room comes back", async () => {
+    const reserved = await worstCaseOf(gateway, call());
+    // Room for K = 160 worst cases; a slice holds 5 of them.
+    const K = 160;
+    const cap = K * reserved.micro_usd + Math.floor(reserved.micro_usd / 2);
+    const sliceCalls = Math.floor(Math.floor(cap / 32) / reserved.micro_usd);
+    assert.equal(sliceCalls, 5);
+    await publishLimits(gateway, [{ id: "sam-hot", scope: "user", match: "sam", window: "day", spend_usd: cap / 1e6 }]);
+    gateway.mock.latencyMs = 400;
+    let admitted;
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, () => post(gateway, "/v1/chat/completions", call(), { key: KEYS.sam })),
+      );
+      admitted = responses.filter((r) => r.status === 200).length;
+      assert.equal(admitted + responses.filter((r) => r.status === 429).length, 200);
+      await Promise.all(responses.map((r) => r.arrayBuffer()));
+    } finally {
+      gateway.mock.latencyMs = 0;
+    }
+    // Never more than the cap admits; fewer only by room a lease held and did not use.
+    assert.ok(admitted <= K, `admitted ${admitted}`);
+    assert.ok(admitted >= K - (sliceCalls - 1), `admitted ${admitted}`);
+    const state = await settledState(gateway, KEYS.sam, "sam-hot");
+    assert.equal(state.used.requests, admitted);
+    assert.equal(state.used.micro_usd, admitted * mockCost);
+    assert.ok(state.used.micro_usd <= cap);
   });
 
   test("streamed calls settle from the streamed usage, which the caller does not see unless asked", async () => {

@@ -27,6 +27,9 @@ pub const SLICE_DIVISOR: u64 = 32;
 pub const MIN_CALLS_PER_SLICE: u64 = 4;
 /// How long a lease grants calls after it is taken.
 pub const LEASE_OPEN_MS: u64 = 2_000;
+/// Holds shorter than this are not leased: a slice's hold must outlast the lease and the
+/// calls it granted, or the object charges the whole slice while they run.
+pub const MIN_LEASE_HOLD_MS: u64 = 60_000;
 
 /// The slice a lease on `lines` would take, or `None` when leasing does not pay: some
 /// capped dimension's slice would hold fewer than [`MIN_CALLS_PER_SLICE`] calls like this
