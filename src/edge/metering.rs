@@ -290,12 +290,15 @@ async fn place(group: Group, r: &Reservation<'_>) -> Placed {
             },
             Take::Direct => None,
         };
-        if let (Some((ticket, states)), Some(object)) = (leased, candidates.pop()) {
-            let holding = Holding {
-                object,
-                ticket: Some(ticket),
-            };
-            return Placed::Granted(holding, states);
+        if let Some((ticket, states)) = leased {
+            // `only` is the one candidate, so `pop` returns it.
+            if let Some(object) = candidates.pop() {
+                let holding = Holding {
+                    object,
+                    ticket: Some(ticket),
+                };
+                return Placed::Granted(holding, states);
+            }
         }
     }
     let mut refused = None;
