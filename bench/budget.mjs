@@ -25,7 +25,7 @@ const quick = process.argv.includes("--quick");
 const PAIR_SECONDS = quick ? 1 : 4;
 const CONCURRENCY = quick ? [1, 16] : [1, 4, 16, 64];
 const CALLS = quick ? 90 : 600;
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 10;
 
 // Runs reserve → settle pairs against one object for `durationMs` with `concurrency`
 // loops; the clock inside workerd advances at each I/O, so the elapsed time is exact to

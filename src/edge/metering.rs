@@ -200,6 +200,7 @@ async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leas
                 id,
                 slice,
                 states: states.clone(),
+                expires_ms: now.saturating_add(r.ttl_ms),
             };
             let ticket = LEASES.with_borrow_mut(|book| {
                 book.acquired(&object.name, &object.lines, r.amount, acquired, now)

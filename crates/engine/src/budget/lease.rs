@@ -17,7 +17,7 @@
 //!
 //! The book is plain data, driven by its owner with the time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::ledger::{Amount, Dimension, LimitLine, LimitState};
 
@@ -27,6 +27,9 @@ pub const SLICE_DIVISOR: u64 = 32;
 pub const MIN_CALLS_PER_SLICE: u64 = 4;
 /// How long a lease grants calls after it is taken.
 pub const LEASE_OPEN_MS: u64 = 2_000;
+/// A lease being taken for longer than this is presumed lost (the request taking it was
+/// cancelled), and the next call may take one.
+pub const ACQUIRE_STALE_MS: u64 = 10_000;
 /// Holds shorter than this are not leased: a slice's hold must outlast the lease and the
 /// calls it granted, or the object charges the whole slice while they run.
 pub const MIN_LEASE_HOLD_MS: u64 = 60_000;
@@ -66,6 +69,8 @@ struct Lease {
     held: Amount,
     in_flight: u32,
     open_until_ms: u64,
+    /// When the object charges the slice in full if it is not settled by then.
+    expires_ms: u64,
 }
 
 impl Lease {
@@ -125,6 +130,8 @@ pub struct Acquired {
     pub id: String,
     pub slice: Amount,
     pub states: Vec<LimitState>,
+    /// When the hold expires in the object.
+    pub expires_ms: u64,
 }
 
 /// A lease to settle in its object: the hold `lease`, at `consumed`.
@@ -141,9 +148,9 @@ pub struct LeaseBook {
     leases: BTreeMap<String, Lease>,
     /// The lease granting in each object, if any.
     open: BTreeMap<String, String>,
-    /// Objects with a lease being taken: calls meanwhile reserve directly rather than
-    /// each taking a lease.
-    acquiring: BTreeSet<String>,
+    /// Objects with a lease being taken, and since when: calls meanwhile reserve directly
+    /// rather than each taking a lease.
+    acquiring: BTreeMap<String, u64>,
     /// Objects that refused a slice, and until when calls reserve there directly (near
     /// the cap a slice no longer fits, and asking for one would cost each call a second
     /// round trip).
@@ -172,7 +179,11 @@ impl LeaseBook {
             }
             self.open.remove(object);
         }
-        if self.acquiring.contains(object) {
+        if self
+            .acquiring
+            .get(object)
+            .is_some_and(|&since| now_ms < since.saturating_add(ACQUIRE_STALE_MS))
+        {
             return Take::Direct;
         }
         match self.cooling.get(object) {
@@ -184,7 +195,7 @@ impl LeaseBook {
         }
         match slice_for(lines, worst) {
             Some(slice) => {
-                self.acquiring.insert(object.to_owned());
+                self.acquiring.insert(object.to_owned(), now_ms);
                 Take::Acquire { slice }
             }
             None => Take::Direct,
@@ -201,7 +212,12 @@ impl LeaseBook {
         granted: Acquired,
         now_ms: u64,
     ) -> Ticket {
-        let Acquired { id, slice, states } = granted;
+        let Acquired {
+            id,
+            slice,
+            states,
+            expires_ms,
+        } = granted;
         self.acquiring.remove(object);
         let window_end = states.iter().map(|s| s.resets_at_ms).min();
         let open_until_ms = now_ms
@@ -218,6 +234,7 @@ impl LeaseBook {
                 held: worst,
                 in_flight: 1,
                 open_until_ms,
+                expires_ms,
             },
         );
         self.open.insert(object.to_owned(), id.clone());
@@ -245,8 +262,14 @@ impl LeaseBook {
 
     /// Removes and returns the leases to settle now: those closed (or, with `all_idle`,
     /// any) whose calls have all ended. `all_idle` is for a reader who wants the objects
-    /// to show what this isolate's calls used.
+    /// to show what this isolate's calls used. Forgets leases the object has already
+    /// charged in full (a call never ended: its request was cancelled) and stale marks.
     pub fn closable(&mut self, now_ms: u64, all_idle: bool) -> Vec<Closing> {
+        self.leases.retain(|_, lease| lease.expires_ms > now_ms);
+        self.open.retain(|_, id| self.leases.contains_key(id));
+        self.cooling.retain(|_, &mut until| until > now_ms);
+        self.acquiring
+            .retain(|_, &mut since| now_ms < since.saturating_add(ACQUIRE_STALE_MS));
         let due: Vec<String> = self
             .leases
             .iter()

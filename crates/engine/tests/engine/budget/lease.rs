@@ -2,7 +2,9 @@
 //! it, leases closing by age, window end, limit change and exhaustion, and, against a
 //! real ledger, leases and direct reservations together never passing a cap.
 
-use gateway_engine::budget::lease::{slice_for, Acquired, LeaseBook, Take, Ticket, LEASE_OPEN_MS};
+use gateway_engine::budget::lease::{
+    slice_for, Acquired, LeaseBook, Take, Ticket, ACQUIRE_STALE_MS, LEASE_OPEN_MS,
+};
 use gateway_engine::budget::ledger::{Amount, Ledger, LimitLine, LimitState, Operation};
 use gateway_policy::limits::{Caps, Window};
 #[cfg(target_arch = "wasm32")]
@@ -13,6 +15,7 @@ fn acquired(id: &str, slice: Amount, states: Vec<LimitState>) -> Acquired {
         id: id.to_owned(),
         slice,
         states,
+        expires_ms: NOW + 900_000,
     }
 }
 
@@ -295,4 +298,34 @@ fn leases_and_direct_reservations_together_never_pass_the_cap() {
     }
     // Every call held room until it ended, and the leases' unused room came back.
     assert_eq!(granted_calls, 3_200, "the whole cap was used, and no more");
+}
+
+#[test]
+fn lost_acquisitions_and_leases_the_object_already_charged_are_forgotten() {
+    let lines = [line(Some(6_400), None)];
+    let worst = amount(1, 0, 0);
+    let mut book = LeaseBook::default();
+    // The request taking a lease was cancelled: after a while another call takes one.
+    assert!(matches!(
+        book.take("k", &lines, worst, NOW),
+        Take::Acquire { .. }
+    ));
+    assert_eq!(book.take("k", &lines, worst, NOW + 1), Take::Direct);
+    let later = NOW + ACQUIRE_STALE_MS;
+    let Take::Acquire { slice } = book.take("k", &lines, worst, later) else {
+        panic!("a stale acquisition does not block leasing");
+    };
+    // A call that never ends keeps its lease from closing until the object's alarm has
+    // charged the slice; then the book lets it go, unsettled.
+    let _never_ends = book.acquired(
+        "k",
+        &lines,
+        worst,
+        acquired("l1", slice, state(&lines)),
+        later,
+    );
+    assert!(book.closable(later + LEASE_OPEN_MS, false).is_empty());
+    assert_eq!(book.len(), 1);
+    assert!(book.closable(NOW + 900_000, false).is_empty());
+    assert!(book.is_empty());
 }
