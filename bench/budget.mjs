@@ -19,6 +19,7 @@ import { performance } from "node:perf_hooks";
 
 import { startGateway, publishBundle, KEYS, post, chat } from "../tests/e2e/harness.mjs";
 import { makeBundle, policySource, signBundle } from "../tests/e2e/bundles.mjs";
+import { meteredStarterLimits } from "./load/targets.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -115,12 +116,7 @@ try {
 
   // Interleaved rounds, so drift in the machine's load hits every configuration alike.
   // The starter limits' scopes (org, team, user, key), with caps no benchmark reaches.
-  const raise = (limit) => ({
-    ...limit,
-    ...(limit.requests ? { requests: limit.requests * 1000 } : {}),
-    ...(limit.tokens ? { tokens: limit.tokens * 1000 } : {}),
-  });
-  const starterLimits = JSON.parse(policySource().limits).limits.map(raise);
+  const starterLimits = meteredStarterLimits();
   const bundles = [
     { limits: "none", text: "" },
     { limits: "key only (1 budget object)", text: JSON.stringify({ limits: starterLimits.filter((l) => l.scope === "key") }) },

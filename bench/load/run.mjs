@@ -46,7 +46,9 @@ const CHUNK_DELAY_MS = 1; // the mock's pause between SSE events
 const DESCRIPTIONS = {
   mock: "the mock provider called directly (baseline)",
   passthrough: "trivial pass-through JS worker on workerd (miniflare), bench/load/passthrough.mjs",
-  gateway: "this gateway: build/ on workerd (miniflare), KV-seeded key, embedded policies",
+  gateway:
+    "this gateway: build/ on workerd (miniflare), KV-seeded key, the starter policies and limits (request and token caps " +
+    "raised so none binds) as a signed bundle",
   portkey: "Portkey gateway 1.15.2 (node server), one input guardrail (default.regexMatch)",
 };
 

@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
 import { startMockProvider, OPENAI_KEY } from "../../tests/e2e/mock_provider.mjs";
-import { startGateway, KEYS } from "../../tests/e2e/harness.mjs";
+import { startGateway, publishBundle, KEYS } from "../../tests/e2e/harness.mjs";
+import { makeBundle, policySource, signBundle } from "../../tests/e2e/bundles.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -27,6 +28,18 @@ export const PORTKEY_GUARDRAIL = {
   "default.regexMatch": { rule: "[Ii]gnore (all )?(previous|prior) instructions", not: true },
   deny: true,
 };
+
+// The starter limits (org, team, user and key budgets) with their request and token caps
+// raised a thousandfold, so every call is metered in its four scopes but none binds: the
+// starter key limit of 600 requests a minute would refuse a load run within a second.
+export function meteredStarterLimits() {
+  const raise = (limit) => ({
+    ...limit,
+    ...(limit.requests ? { requests: limit.requests * 1000 } : {}),
+    ...(limit.tokens ? { tokens: limit.tokens * 1000 } : {}),
+  });
+  return JSON.parse(policySource().limits).limits.map(raise);
+}
 
 export async function startTarget(name, { chunkDelayMs = 1 } = {}) {
   const mock = await startMockProvider({ chunkDelayMs });
@@ -43,7 +56,9 @@ export async function startTarget(name, { chunkDelayMs = 1 } = {}) {
       case "passthrough":
         return await startPassthrough(mock);
       case "gateway": {
-        const gateway = await startGateway({ mock });
+        const gateway = await startGateway({ mock, bindings: { POLICY_REFRESH_SECONDS: "1" } });
+        const limits = JSON.stringify({ limits: meteredStarterLimits() });
+        await publishBundle(gateway, signBundle(makeBundle({ ...policySource(), limits }, 1)));
         return {
           name,
           url: gateway.url,
