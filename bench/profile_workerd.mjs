@@ -17,8 +17,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { startGateway, KEYS } from "../tests/e2e/harness.mjs";
-import { chatBody } from "./load/targets.mjs";
+import { startGateway, publishBundle, KEYS } from "../tests/e2e/harness.mjs";
+import { makeBundle, policySource, signBundle } from "../tests/e2e/bundles.mjs";
+import { chatBody, meteredStarterLimits } from "./load/targets.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
@@ -32,8 +33,11 @@ const out = option("--out", `${root}target/workerd.cpuprofile`);
 const inspectorPort = 9300 + Math.floor(Math.random() * 500);
 
 process.chdir(root);
-const gateway = await startGateway({ inspectorPort });
+const gateway = await startGateway({ inspectorPort, bindings: { POLICY_REFRESH_SECONDS: "1" } });
 try {
+  // As the load benchmark runs it: every limit metered, none binding.
+  const limits = JSON.stringify({ limits: meteredStarterLimits() });
+  await publishBundle(gateway, signBundle(makeBundle({ ...policySource(), limits }, 1)));
   const inspector = await connect(await userWorker(inspectorPort));
 
   const load = (duration) =>

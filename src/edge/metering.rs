@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 use serde::Serialize;
-use worker::{Context, Delay, Env, Method, ObjectNamespace, Request, RequestInit, Stub};
+use worker::{Context, Delay, Env, Method, ObjectNamespace, Request, RequestInit};
 
 use gateway_engine::budget::lease::{
     Acquired, Closing, LeaseBook, Take, Ticket, LEASE_OPEN_MS, MIN_LEASE_HOLD_MS,
@@ -45,7 +45,6 @@ thread_local! {
 struct ScopeObject {
     scope: Scope,
     name: String,
-    stub: Stub,
     lines: Vec<LimitLine>,
 }
 
@@ -77,13 +76,9 @@ struct Group {
 
 /// The limits that apply to a caller: one group for each scope member's unsplit limits,
 /// and one for each split limit. A split limit's shards are tried starting from one picked
-/// by the hold id, so calls spread over them.
-fn groups(
-    namespace: &ObjectNamespace,
-    limits: &LimitSet,
-    members: &ScopeMembers<'_>,
-    hold: &str,
-) -> worker::Result<Vec<Group>> {
+/// by the hold id, so calls spread over them. Nothing here reaches an object: a call
+/// granted from a lease reaches none.
+fn groups(limits: &LimitSet, members: &ScopeMembers<'_>, hold: &str) -> Vec<Group> {
     let mut whole: BTreeMap<Scope, Vec<LimitLine>> = BTreeMap::new();
     let mut split = Vec::new();
     for (limit, member) in limits.applying_to(members) {
@@ -97,23 +92,13 @@ fn groups(
             caps: limit.caps,
         });
     }
-    if whole.is_empty() && split.is_empty() {
-        return Ok(Vec::new());
-    }
-    let object = |scope: Scope, name: String, lines: Vec<LimitLine>| {
-        let stub = namespace.id_from_name(&name)?.get_stub()?;
-        Ok::<_, worker::Error>(ScopeObject {
-            scope,
-            name,
-            stub,
-            lines,
-        })
-    };
+    let object =
+        |scope: Scope, name: String, lines: Vec<LimitLine>| ScopeObject { scope, name, lines };
     let mut groups = Vec::with_capacity(whole.len() + split.len());
     for (scope, lines) in whole {
         let name = object_name(scope, members.of_scope(scope));
         groups.push(Group {
-            candidates: vec![object(scope, name, lines)?],
+            candidates: vec![object(scope, name, lines)],
         });
     }
     for (limit, member) in split {
@@ -129,10 +114,10 @@ fn groups(
                 };
                 object(limit.scope, name, vec![line])
             })
-            .collect::<worker::Result<_>>()?;
+            .collect();
         groups.push(Group { candidates });
     }
-    Ok(groups)
+    groups
 }
 
 /// A number spread evenly by the (random) hold id.
@@ -188,7 +173,7 @@ enum Leased {
 async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leased {
     let id = format!("{}.lease", r.hold);
     let reserve = r.operation(&id, &object.lines, slice);
-    let outcome = send(&object.stub, reserve, r.timeout_ms).await;
+    let outcome = send(r.namespace, &object.name, reserve, r.timeout_ms).await;
     let now = now_ms();
     match outcome {
         Some(Outcome {
@@ -222,16 +207,11 @@ async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leas
             LEASES.with_borrow_mut(|book| book.not_acquired(&object.name, now));
             // The object may have reserved the slice before the answer was lost.
             let release = Operation::Release { hold: id };
-            let stub = r
-                .namespace
-                .id_from_name(&object.name)
-                .and_then(|id| id.get_stub());
+            let (namespace, name) = (r.namespace.clone(), object.name.clone());
             let timeout_ms = r.timeout_ms;
-            if let Ok(stub) = stub {
-                r.ctx.wait_until(async move {
-                    send(&stub, release, timeout_ms).await;
-                });
-            }
+            r.ctx.wait_until(async move {
+                send(&namespace, &name, release, timeout_ms).await;
+            });
             Leased::Failed
         }
     }
@@ -255,16 +235,11 @@ async fn settle_lease(namespace: &ObjectNamespace, timeout_ms: u64, closing: Clo
         lease,
         consumed,
     } = closing;
-    let stub = namespace.id_from_name(&object).and_then(|id| id.get_stub());
     let settle = Operation::Settle {
         hold: lease.clone(),
         actual: consumed,
     };
-    let settled = match stub {
-        Ok(stub) => send(&stub, settle, timeout_ms).await.is_some(),
-        Err(_) => false,
-    };
-    if settled {
+    if send(namespace, &object, settle, timeout_ms).await.is_some() {
         log::budget_lease_settled(&lease, &object, consumed);
     } else {
         // The slice stays held until its alarm charges it in full: never less.
@@ -305,7 +280,7 @@ async fn place(group: Group, r: &Reservation<'_>) -> Placed {
     let mut refused = None;
     for candidate in candidates.drain(..) {
         let reserve = r.operation(r.hold, &candidate.lines, r.amount);
-        match send(&candidate.stub, reserve, r.timeout_ms).await {
+        match send(r.namespace, &candidate.name, reserve, r.timeout_ms).await {
             Some(Outcome {
                 granted: true,
                 states,
@@ -357,12 +332,12 @@ pub async fn reserve(
     if limits.is_empty() {
         return Ok(None);
     }
-    let found = env.durable_object(BUDGET_BINDING).and_then(|namespace| {
-        let groups = groups(&namespace, limits, members, hold)?;
-        Ok((namespace, groups))
-    });
-    let (namespace, groups) = match found {
-        Ok(found) => found,
+    let groups = groups(limits, members, hold);
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    let namespace = match env.durable_object(BUDGET_BINDING) {
+        Ok(namespace) => namespace,
         // No budget binding: a deployment fault, handled like an unreachable store.
         Err(_) => {
             log::budget_store_failed(hold, config.budget_failure == BudgetFailure::Open);
@@ -372,9 +347,6 @@ pub async fn reserve(
             };
         }
     };
-    if groups.is_empty() {
-        return Ok(None);
-    }
     let reserved = worst.amount(prices);
     let reservation = Reservation {
         hold,
@@ -521,7 +493,7 @@ impl Metered {
             let replies = join_all(
                 direct
                     .iter()
-                    .map(|object| send(&object.stub, operation.clone(), timeout_ms)),
+                    .map(|object| send(&namespace, &object.name, operation.clone(), timeout_ms)),
             )
             .await;
             for (object, reply) in direct.iter().zip(replies) {
@@ -662,8 +634,14 @@ fn store_failed() -> Failure {
     .with_headers(vec![("retry-after", "1".to_owned())])
 }
 
-/// Sends one operation to a budget object; `None` when it fails or times out.
-async fn send(stub: &Stub, operation: Operation, timeout_ms: u64) -> Option<Outcome> {
+/// Sends one operation to the budget object `name`; `None` when it fails or times out.
+async fn send(
+    namespace: &ObjectNamespace,
+    name: &str,
+    operation: Operation,
+    timeout_ms: u64,
+) -> Option<Outcome> {
+    let stub = namespace.id_from_name(name).ok()?.get_stub().ok()?;
     let body = serde_json::to_string(&operation).ok()?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
@@ -703,8 +681,7 @@ pub async fn read_usage(
         .map_err(|_| store_failed())?;
     // The objects then show what this isolate's finished leased calls used.
     settle_leases(&namespace, config.budget_timeout_ms, true).await;
-    let objects: Vec<ScopeObject> = groups(&namespace, limits, members, "")
-        .map_err(|_| store_failed())?
+    let objects: Vec<ScopeObject> = groups(limits, members, "")
         .into_iter()
         .flat_map(|group| group.candidates)
         .filter(|object| only.is_none_or(|scope| scope == object.scope))
@@ -713,7 +690,12 @@ pub async fn read_usage(
         let operation = Operation::Read {
             lines: object.lines.clone(),
         };
-        send(&object.stub, operation, config.budget_timeout_ms)
+        send(
+            &namespace,
+            &object.name,
+            operation,
+            config.budget_timeout_ms,
+        )
     }))
     .await;
     // A split limit's shards add up to the limit.
