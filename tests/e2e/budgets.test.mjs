@@ -147,11 +147,15 @@ describe("budgets under concurrency", () => {
     const cap = 400 * reserved.micro_usd;
     const slice = Math.floor(cap / 32);
     await publishLimits(gateway, [{ id: "fred-hot", scope: "user", match: "fred", window: "day", spend_usd: cap / 1e6 }]);
-    gateway.mock.latencyMs = 400;
+    gateway.mock.latencyMs = 1000;
     let responses;
     try {
       const first = post(gateway, "/v1/chat/completions", call(), { key: KEYS.fred });
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // The first call takes the lease (its slice is all the object holds) ...
+      await eventually(async () => ((await limitState(gateway, KEYS.fred, "fred-hot"))?.held.micro_usd === slice ? true : null), {
+        what: "the first call's lease",
+      });
+      // ... and the next five are granted from it.
       const more = Array.from({ length: 5 }, () => post(gateway, "/v1/chat/completions", call(), { key: KEYS.fred }));
       await new Promise((resolve) => setTimeout(resolve, 100));
       // Six calls in flight, and the object holds one slice, not six worst cases.
