@@ -55,6 +55,22 @@ fn state(lines: &[LimitLine]) -> Vec<LimitState> {
         .collect()
 }
 
+/// A first call in `object` takes lease `l1`: the book asks for a slice and the object
+/// grants it, with `states` as the object's states before it.
+fn open_lease(
+    book: &mut LeaseBook,
+    object: &str,
+    lines: &[LimitLine],
+    worst: Amount,
+    states: Vec<LimitState>,
+) -> (Ticket, Amount) {
+    let Take::Acquire { slice } = book.take(object, lines, worst, NOW) else {
+        panic!("a first call takes a lease");
+    };
+    let ticket = book.acquired(object, lines, worst, acquired("l1", slice, states), NOW);
+    (ticket, slice)
+}
+
 #[test]
 fn a_slice_is_a_thirty_second_of_the_tightest_cap_and_needs_room_for_four_calls() {
     let lines = [line(Some(640), Some(3_200_000))];
@@ -117,16 +133,7 @@ fn released_calls_cost_nothing_and_settled_calls_their_use() {
     let lines = [line(None, Some(3_200_000))];
     let worst = amount(1, 0, 10_000);
     let mut book = LeaseBook::default();
-    let Take::Acquire { slice } = book.take("user:x", &lines, worst, NOW) else {
-        panic!("leased");
-    };
-    let first = book.acquired(
-        "user:x",
-        &lines,
-        worst,
-        acquired("l1", slice, state(&lines)),
-        NOW,
-    );
+    let (first, _) = open_lease(&mut book, "user:x", &lines, worst, state(&lines));
     let Take::Granted { ticket, states } = book.take("user:x", &lines, worst, NOW) else {
         panic!("granted");
     };
@@ -148,10 +155,7 @@ fn a_lease_stops_at_its_window_end_and_when_its_limits_change() {
     let mut book = LeaseBook::default();
     let mut states = state(&lines);
     states[0].resets_at_ms = NOW + 500;
-    let Take::Acquire { slice } = book.take("k", &lines, worst, NOW) else {
-        panic!("leased");
-    };
-    let ticket = book.acquired("k", &lines, worst, acquired("l1", slice, states), NOW);
+    let (ticket, slice) = open_lease(&mut book, "k", &lines, worst, states);
     assert_eq!(book.next_close_ms(), Some(NOW + 500));
     assert!(matches!(
         book.take("k", &lines, worst, NOW + 500),
@@ -184,16 +188,7 @@ fn a_reader_can_have_idle_open_leases_settled() {
     let lines = [line(Some(6_400), None)];
     let worst = amount(1, 0, 0);
     let mut book = LeaseBook::default();
-    let Take::Acquire { slice } = book.take("k", &lines, worst, NOW) else {
-        panic!("leased");
-    };
-    let ticket = book.acquired(
-        "k",
-        &lines,
-        worst,
-        acquired("l1", slice, state(&lines)),
-        NOW,
-    );
+    let (ticket, _) = open_lease(&mut book, "k", &lines, worst, state(&lines));
     assert!(book.closable(NOW, true).is_empty(), "a call is in flight");
     book.finish(&ticket, Some(worst));
     assert_eq!(book.closable(NOW, true).len(), 1);
