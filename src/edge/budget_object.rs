@@ -5,7 +5,8 @@
 //! and writes its changes with no `await` in between, so each operation is one
 //! transaction: the platform runs one event at a time per object and holds the reply until
 //! the writes are durable. That is what makes check-and-reserve race-free worldwide. An
-//! alarm charges holds nobody settled (an isolate died mid-call) at their reserved amount.
+//! alarm charges holds nobody settled (an isolate died mid-call) at their reserved amount,
+//! and logs each: a call's worst case, or a dead isolate's lease slice.
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -14,6 +15,8 @@ use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
 use gateway_engine::budget::ledger::{Changes, Counter, Hold, Ledger, Operation};
+
+use super::log;
 
 const SCHEMA: &str =
     "CREATE TABLE IF NOT EXISTS counters (limit_id TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -79,8 +82,14 @@ impl DurableObject for BudgetObject {
                 Some(ledger) => ledger,
                 None => slot.insert(self.load()?),
             };
-            let changes = ledger.sweep(now);
+            let (changes, expired) = ledger.sweep(now);
             self.write(ledger, &changes)?;
+            if !expired.is_empty() {
+                let object = self.state.id().name().unwrap_or_default();
+                for hold in &expired {
+                    log::budget_hold_expired(&object, hold);
+                }
+            }
             ledger.next_expiry()
         };
         self.schedule(next_expiry, now).await?;

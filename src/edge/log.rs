@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use gateway_engine::budget::ledger::Expired;
 use gateway_engine::budget::Amount;
 use gateway_engine::decision::Assessment;
 use gateway_engine::detect::KindCounts;
@@ -181,6 +182,19 @@ pub fn budget_lease_settled(lease: &str, object: &str, charged: Amount) {
         "lease": lease,
         "object": object,
         "charged": charged,
+    });
+    worker::console_log!("{line}");
+}
+
+/// A hold its budget object charged in full at its expiry, nobody having settled it: a
+/// call's worst case, or (`lease`) the unsettled slice of an isolate's lease.
+pub fn budget_hold_expired(object: &str, expired: &Expired) {
+    let line = serde_json::json!({
+        "event": "budget_hold_expired",
+        "object": object,
+        "hold": expired.hold,
+        "lease": expired.lease,
+        "charged": expired.amount,
     });
     worker::console_log!("{line}");
 }

@@ -13,6 +13,12 @@
 //! follow, which are granted and settled here without a round trip, and the slice is
 //! settled at their total once it closes. The object counts the slice as held, so the
 //! guarantee above covers leased calls too.
+//!
+//! Every settlement and release runs in the ending call's own `waitUntil`, which the
+//! runtime keeps alive after the answer: the call that leaves a lease idle waits there
+//! until the lease closes and settles it, so a lease is settled whether or not another
+//! call ever reaches this isolate. Settlements and releases are retried (the object
+//! applies each at most once), since one lost is charged in full by the object's alarm.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -55,7 +61,9 @@ struct Holding {
     ticket: Option<Ticket>,
 }
 
-/// A call's holds, from reservation to settlement.
+/// A call's holds, from reservation to settlement. Dropped unsettled (the request was
+/// cancelled mid-call), its leased calls count at their worst case, as the object's alarm
+/// charges its direct holds: the call may have reached the provider.
 pub struct Metered {
     hold: String,
     namespace: ObjectNamespace,
@@ -151,12 +159,13 @@ struct Reservation<'a> {
 }
 
 impl Reservation<'_> {
-    fn operation(&self, hold: &str, lines: &[LimitLine], amount: Amount) -> Operation {
+    fn operation(&self, hold: &str, lines: &[LimitLine], amount: Amount, lease: bool) -> Operation {
         Operation::Reserve {
             hold: hold.to_owned(),
             lines: lines.to_vec(),
             amount,
             ttl_ms: self.ttl_ms,
+            lease,
         }
     }
 }
@@ -172,7 +181,7 @@ enum Leased {
 /// Asks the object for a slice, with this call the lease's first.
 async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leased {
     let id = format!("{}.lease", r.hold);
-    let reserve = r.operation(&id, &object.lines, slice);
+    let reserve = r.operation(&id, &object.lines, slice, true);
     let outcome = send(r.namespace, &object.name, reserve, r.timeout_ms).await;
     let now = now_ms();
     match outcome {
@@ -190,12 +199,13 @@ async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leas
             let ticket = LEASES.with_borrow_mut(|book| {
                 book.acquired(&object.name, &object.lines, r.amount, acquired, now)
             });
-            // Settle the lease when it closes, if no call's settlement has by then.
+            // Settle the lease when it closes, should this request be cancelled before its
+            // call ends (an ending call settles it otherwise).
             let namespace = r.namespace.clone();
             let timeout_ms = r.timeout_ms;
+            let closes_ms = now.saturating_add(LEASE_OPEN_MS);
             r.ctx.wait_until(async move {
-                Delay::from(std::time::Duration::from_millis(LEASE_OPEN_MS + 1)).await;
-                settle_leases(&namespace, timeout_ms, false).await;
+                settle_leases_at(&namespace, timeout_ms, closes_ms).await;
             });
             Leased::Granted(ticket, states)
         }
@@ -210,7 +220,7 @@ async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leas
             let (namespace, name) = (r.namespace.clone(), object.name.clone());
             let timeout_ms = r.timeout_ms;
             r.ctx.wait_until(async move {
-                send(&namespace, &name, release, timeout_ms).await;
+                send_retrying(&namespace, &name, release, timeout_ms).await;
             });
             Leased::Failed
         }
@@ -229,6 +239,13 @@ async fn settle_leases(namespace: &ObjectNamespace, timeout_ms: u64, all_idle: b
     .await;
 }
 
+/// Waits until `closes_ms` (when a lease stops granting), then settles what has closed.
+async fn settle_leases_at(namespace: &ObjectNamespace, timeout_ms: u64, closes_ms: u64) {
+    let wait_ms = closes_ms.saturating_sub(now_ms()).saturating_add(1);
+    Delay::from(std::time::Duration::from_millis(wait_ms)).await;
+    settle_leases(namespace, timeout_ms, false).await;
+}
+
 async fn settle_lease(namespace: &ObjectNamespace, timeout_ms: u64, closing: Closing) {
     let Closing {
         object,
@@ -239,7 +256,7 @@ async fn settle_lease(namespace: &ObjectNamespace, timeout_ms: u64, closing: Clo
         hold: lease.clone(),
         actual: consumed,
     };
-    if send(namespace, &object, settle, timeout_ms).await.is_some() {
+    if send_retrying(namespace, &object, settle, timeout_ms).await {
         log::budget_lease_settled(&lease, &object, consumed);
     } else {
         // The slice stays held until its alarm charges it in full: never less.
@@ -279,7 +296,7 @@ async fn place(group: Group, r: &Reservation<'_>) -> Placed {
     }
     let mut refused = None;
     for candidate in candidates.drain(..) {
-        let reserve = r.operation(r.hold, &candidate.lines, r.amount);
+        let reserve = r.operation(r.hold, &candidate.lines, r.amount, false);
         match send(r.namespace, &candidate.name, reserve, r.timeout_ms).await {
             Some(Outcome {
                 granted: true,
@@ -467,16 +484,13 @@ impl Metered {
     }
 
     fn send_all(
-        self,
+        mut self,
         timeout_ms: u64,
         operation: Operation,
     ) -> impl std::future::Future<Output = ()> + 'static {
-        let Metered {
-            hold,
-            namespace,
-            objects,
-            ..
-        } = self;
+        let objects = std::mem::take(&mut self.objects);
+        let hold = std::mem::take(&mut self.hold);
+        let namespace = self.namespace.clone();
         async move {
             // Calls granted from a lease end here; the others in their objects.
             let used = match &operation {
@@ -484,25 +498,42 @@ impl Metered {
                 _ => None,
             };
             let mut direct = Vec::with_capacity(objects.len());
+            // When the last of the leases this call leaves idle closes.
+            let mut idle_until_ms = None;
             for holding in objects {
                 match &holding.ticket {
-                    Some(ticket) => LEASES.with_borrow_mut(|book| book.finish(ticket, used)),
+                    Some(ticket) => {
+                        let closes = LEASES.with_borrow_mut(|book| book.finish(ticket, used));
+                        idle_until_ms = idle_until_ms.max(closes);
+                    }
                     None => direct.push(holding.object),
                 }
             }
-            let replies = join_all(
-                direct
-                    .iter()
-                    .map(|object| send(&namespace, &object.name, operation.clone(), timeout_ms)),
-            )
+            let replies = join_all(direct.iter().map(|object| {
+                send_retrying(&namespace, &object.name, operation.clone(), timeout_ms)
+            }))
             .await;
-            for (object, reply) in direct.iter().zip(replies) {
-                if reply.is_none() {
+            for (object, delivered) in direct.iter().zip(replies) {
+                if !delivered {
                     // The hold stays until its alarm charges it in full: never less.
                     log::budget_unsettled(&hold, &object.name);
                 }
             }
             settle_leases(&namespace, timeout_ms, false).await;
+            if let Some(closes_ms) = idle_until_ms {
+                settle_leases_at(&namespace, timeout_ms, closes_ms).await;
+            }
+        }
+    }
+}
+
+impl Drop for Metered {
+    fn drop(&mut self) {
+        // Only a call cancelled before its settlement or release still has holdings here.
+        for holding in &self.objects {
+            if let Some(ticket) = &holding.ticket {
+                LEASES.with_borrow_mut(|book| book.finish(ticket, Some(ticket.worst)));
+            }
         }
     }
 }
@@ -634,6 +665,36 @@ fn store_failed() -> Failure {
     .with_headers(vec![("retry-after", "1".to_owned())])
 }
 
+/// How often a settlement or release is sent before it is left to the object's alarm,
+/// and the pause before each retry.
+const RETRY_PAUSES_MS: [u64; 2] = [250, 1_000];
+
+/// Sends a settlement or release (which the object applies at most once), retrying when
+/// it is not answered; whether the object took it.
+async fn send_retrying(
+    namespace: &ObjectNamespace,
+    name: &str,
+    operation: Operation,
+    timeout_ms: u64,
+) -> bool {
+    if send(namespace, name, operation.clone(), timeout_ms)
+        .await
+        .is_some()
+    {
+        return true;
+    }
+    for pause_ms in RETRY_PAUSES_MS {
+        Delay::from(std::time::Duration::from_millis(pause_ms)).await;
+        if send(namespace, name, operation.clone(), timeout_ms)
+            .await
+            .is_some()
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// Sends one operation to the budget object `name`; `None` when it fails or times out.
 async fn send(
     namespace: &ObjectNamespace,
@@ -708,6 +769,7 @@ pub async fn read_usage(
                 Some(total) => {
                     total.used = total.used.plus(state.used);
                     total.held = total.held.plus(state.held);
+                    total.leased = total.leased.plus(state.leased);
                 }
                 None => {
                     let caps = limits.get(&state.limit).map_or(state.caps, |l| l.caps);

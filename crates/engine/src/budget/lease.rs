@@ -2,18 +2,23 @@
 //! object as one hold, grants calls from that slice without a round trip, and settles the
 //! slice at what its calls used.
 //!
-//! The budget object sees the slice as one call's hold, so its cap still bounds every
-//! slice and every call reserved directly: the isolate never grants past its slice, and a
-//! slice is settled at no less than what its calls were charged (or in full by the
-//! object's alarm, if the isolate dies first). A lease is only taken where a slice covers
-//! several calls' worst cases while being a small share of every cap
-//! ([`SLICE_DIVISOR`], [`MIN_CALLS_PER_SLICE`]); a call that does not fit a slice is
-//! reserved in the object itself, as without leases.
+//! The budget object sees the slice as one hold, so its cap still bounds every slice and
+//! every call reserved directly: the isolate never grants past its slice, and a slice is
+//! settled at exactly what its calls were charged (or in full by the object's alarm, if
+//! the isolate dies first). A lease is only taken where a slice covers several calls'
+//! worst cases while being a small share of every cap ([`SLICE_DIVISOR`],
+//! [`MIN_CALLS_PER_SLICE`]); a call that does not fit a slice is reserved in the object
+//! itself, as without leases. A slice holds at most [`MAX_CALLS_PER_SLICE`] worst cases
+//! of the call that took it, which bounds what a dead isolate's lease can be charged.
 //!
 //! A lease is *open* (granting) for at most [`LEASE_OPEN_MS`] and never past the end of
 //! its limits' windows, so the budget state it shows policies is at most that old. Once
 //! closed (by age, by running out of room, or by a new bundle changing its limits), it is
-//! settled as soon as its last call is.
+//! settled as soon as its last call is: [`LeaseBook::finish`] tells the owner when the
+//! call leaving a lease idle should settle it.
+//!
+//! One call may take leases in several objects at once (its org, team, user and key), all
+//! under the call's hold id: a lease is known by its object and its id together.
 //!
 //! The book is plain data, driven by its owner with the time.
 
@@ -25,6 +30,10 @@ use super::ledger::{Amount, Dimension, LimitLine, LimitState};
 pub const SLICE_DIVISOR: u64 = 32;
 /// A lease is taken only when its slice holds at least this many of the call's worst case.
 pub const MIN_CALLS_PER_SLICE: u64 = 4;
+/// A slice holds at most this many of the worst case of the call that takes it: room
+/// enough that a busy isolate asks the object once per many calls, and little enough that
+/// an isolate dying with the lease open is charged a bounded amount for it.
+pub const MAX_CALLS_PER_SLICE: u64 = 64;
 /// How long a lease grants calls after it is taken.
 pub const LEASE_OPEN_MS: u64 = 2_000;
 /// A lease being taken for longer than this is presumed lost (the request taking it was
@@ -36,7 +45,9 @@ pub const MIN_LEASE_HOLD_MS: u64 = 60_000;
 
 /// The slice a lease on `lines` would take, or `None` when leasing does not pay: some
 /// capped dimension's slice would hold fewer than [`MIN_CALLS_PER_SLICE`] calls like this
-/// one. Dimensions no line caps take no slice (and are not checked when granting).
+/// one. In each capped dimension it is the smaller of a [`SLICE_DIVISOR`]th of the
+/// tightest cap and [`MAX_CALLS_PER_SLICE`] worst cases. Dimensions no line caps take no
+/// slice (and are not checked when granting).
 pub fn slice_for(lines: &[LimitLine], worst: Amount) -> Option<Amount> {
     if lines.is_empty() {
         return None;
@@ -47,18 +58,24 @@ pub fn slice_for(lines: &[LimitLine], worst: Amount) -> Option<Amount> {
             continue;
         };
         let share = tightest / SLICE_DIVISOR;
-        if worst.get(dimension).saturating_mul(MIN_CALLS_PER_SLICE) > share {
+        let call = worst.get(dimension);
+        if call.saturating_mul(MIN_CALLS_PER_SLICE) > share {
             return None;
         }
-        slice.set(dimension, share);
+        slice.set(
+            dimension,
+            share.min(call.saturating_mul(MAX_CALLS_PER_SLICE)),
+        );
     }
     Some(slice)
 }
 
+/// A lease's name in the book: its object and its hold id there.
+type LeaseKey = (String, String);
+
 /// One leased slice in one budget object.
 #[derive(Debug)]
 struct Lease {
-    object: String,
     lines: Vec<LimitLine>,
     slice: Amount,
     /// The object's states just before the slice was reserved.
@@ -102,9 +119,10 @@ impl Lease {
     }
 }
 
-/// A call granted from a lease: which lease, and what it holds there.
+/// A call granted from a lease: which lease (in which object), and what it holds there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
+    pub object: String,
     pub lease: String,
     pub worst: Amount,
 }
@@ -142,10 +160,10 @@ pub struct Closing {
     pub consumed: Amount,
 }
 
-/// An isolate's leases, keyed by lease id.
+/// An isolate's leases.
 #[derive(Debug, Default)]
 pub struct LeaseBook {
-    leases: BTreeMap<String, Lease>,
+    leases: BTreeMap<LeaseKey, Lease>,
     /// The lease granting in each object, if any.
     open: BTreeMap<String, String>,
     /// Objects with a lease being taken, and since when: calls meanwhile reserve directly
@@ -163,14 +181,17 @@ impl LeaseBook {
     /// closed here.
     pub fn take(&mut self, object: &str, lines: &[LimitLine], worst: Amount, now_ms: u64) -> Take {
         if let Some(id) = self.open.get(object) {
-            if let Some(lease) = self.leases.get_mut(id) {
+            let key = (object.to_owned(), id.clone());
+            if let Some(lease) = self.leases.get_mut(&key) {
                 if lease.open_until_ms > now_ms && lease.lines == lines && lease.room_for(worst) {
                     let states = lease.view();
                     lease.held = lease.held.plus(worst);
                     lease.in_flight = lease.in_flight.saturating_add(1);
+                    let (object, lease) = key;
                     return Take::Granted {
                         ticket: Ticket {
-                            lease: id.clone(),
+                            object,
+                            lease,
                             worst,
                         },
                         states,
@@ -224,9 +245,8 @@ impl LeaseBook {
             .saturating_add(LEASE_OPEN_MS)
             .min(window_end.unwrap_or(u64::MAX));
         self.leases.insert(
-            id.clone(),
+            (object.to_owned(), id.clone()),
             Lease {
-                object: object.to_owned(),
                 lines: lines.to_vec(),
                 slice,
                 states,
@@ -238,7 +258,11 @@ impl LeaseBook {
             },
         );
         self.open.insert(object.to_owned(), id.clone());
-        Ticket { lease: id, worst }
+        Ticket {
+            object: object.to_owned(),
+            lease: id,
+            worst,
+        }
     }
 
     /// The object refused the slice or did not answer: calls reserve there directly for a
@@ -249,15 +273,19 @@ impl LeaseBook {
             .insert(object.to_owned(), now_ms.saturating_add(LEASE_OPEN_MS));
     }
 
-    /// A granted call ended: it used `actual`, or nothing when released (`None`).
-    pub fn finish(&mut self, ticket: &Ticket, actual: Option<Amount>) {
-        if let Some(lease) = self.leases.get_mut(&ticket.lease) {
-            lease.held = lease.held.minus(ticket.worst);
-            lease.in_flight = lease.in_flight.saturating_sub(1);
-            if let Some(actual) = actual {
-                lease.consumed = lease.consumed.plus(actual);
-            }
+    /// A granted call ended: it used `actual`, or nothing when released (`None`). When it
+    /// leaves its lease idle but still open, returns when the lease closes: the owner
+    /// settles it then (by [`LeaseBook::closable`]) unless another call has taken it up.
+    pub fn finish(&mut self, ticket: &Ticket, actual: Option<Amount>) -> Option<u64> {
+        let key = (ticket.object.clone(), ticket.lease.clone());
+        let lease = self.leases.get_mut(&key)?;
+        lease.held = lease.held.minus(ticket.worst);
+        lease.in_flight = lease.in_flight.saturating_sub(1);
+        if let Some(actual) = actual {
+            lease.consumed = lease.consumed.plus(actual);
         }
+        let open = self.open.get(&ticket.object) == Some(&ticket.lease);
+        (lease.in_flight == 0 && open).then_some(lease.open_until_ms)
     }
 
     /// Removes and returns the leases to settle now: those closed (or, with `all_idle`,
@@ -266,28 +294,30 @@ impl LeaseBook {
     /// charged in full (a call never ended: its request was cancelled) and stale marks.
     pub fn closable(&mut self, now_ms: u64, all_idle: bool) -> Vec<Closing> {
         self.leases.retain(|_, lease| lease.expires_ms > now_ms);
-        self.open.retain(|_, id| self.leases.contains_key(id));
+        let leases = &self.leases;
+        self.open
+            .retain(|object, id| leases.contains_key(&(object.clone(), id.clone())));
         self.cooling.retain(|_, &mut until| until > now_ms);
         self.acquiring
             .retain(|_, &mut since| now_ms < since.saturating_add(ACQUIRE_STALE_MS));
-        let due: Vec<String> = self
+        let due: Vec<LeaseKey> = self
             .leases
             .iter()
-            .filter(|(id, lease)| {
-                let closed =
-                    lease.open_until_ms <= now_ms || self.open.get(&lease.object) != Some(*id);
+            .filter(|((object, id), lease)| {
+                let closed = lease.open_until_ms <= now_ms || self.open.get(object) != Some(id);
                 lease.in_flight == 0 && (closed || all_idle)
             })
-            .map(|(id, _)| id.clone())
+            .map(|(key, _)| key.clone())
             .collect();
         due.into_iter()
-            .filter_map(|id| {
-                let lease = self.leases.remove(&id)?;
-                if self.open.get(&lease.object) == Some(&id) {
-                    self.open.remove(&lease.object);
+            .filter_map(|key| {
+                let lease = self.leases.remove(&key)?;
+                let (object, id) = key;
+                if self.open.get(&object) == Some(&id) {
+                    self.open.remove(&object);
                 }
                 Some(Closing {
-                    object: lease.object,
+                    object,
                     lease: id,
                     consumed: lease.consumed,
                 })

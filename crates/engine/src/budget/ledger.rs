@@ -111,10 +111,10 @@ pub struct LimitLine {
     pub caps: Caps,
 }
 
-/// A limit's count in its current window. `used` is settled use; `held` is what calls in
-/// flight reserved, which the holds themselves record: it is not stored with the counter
-/// but summed from them when a ledger is loaded, so a reservation writes one hold and
-/// nothing else.
+/// A limit's count in its current window. `used` is settled use; `held` is what holds
+/// reserved (calls in flight and isolate leases), of which `leased` is the leases' part.
+/// The holds themselves record both: they are not stored with the counter but summed from
+/// them when a ledger is loaded, so a reservation writes one hold and nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counter {
     pub window: Window,
@@ -122,14 +122,44 @@ pub struct Counter {
     pub used: Amount,
     #[serde(skip)]
     pub held: Amount,
+    #[serde(skip)]
+    pub leased: Amount,
 }
 
-/// A call in flight: what it reserved, until when, and in which limits' windows.
+impl Counter {
+    fn add_hold(&mut self, hold: &Hold) {
+        self.held = self.held.plus(hold.amount);
+        if hold.lease {
+            self.leased = self.leased.plus(hold.amount);
+        }
+    }
+
+    fn remove_hold(&mut self, hold: &Hold) {
+        self.held = self.held.minus(hold.amount);
+        if hold.lease {
+            self.leased = self.leased.minus(hold.amount);
+        }
+    }
+}
+
+/// A call in flight, or an isolate's lease: what it reserved, until when, and in which
+/// limits' windows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
     pub expires_ms: u64,
     pub amount: Amount,
     pub windows: Vec<HeldWindow>,
+    /// A slice an isolate leased (`super::lease`), not one call's worst case.
+    #[serde(default)]
+    pub lease: bool,
+}
+
+/// A hold its alarm charged in full, unsettled at its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    pub hold: String,
+    pub amount: Amount,
+    pub lease: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,9 +174,13 @@ pub struct LimitState {
     pub limit: String,
     pub window: Window,
     pub caps: Caps,
-    /// Settled use plus the holds of calls in flight.
+    /// Settled use plus everything held: what counts against the caps.
     pub used: Amount,
+    /// Reserved by calls in flight.
     pub held: Amount,
+    /// Reserved by isolates' leases, as room for the calls they grant.
+    #[serde(default)]
+    pub leased: Amount,
     pub resets_at_ms: u64,
 }
 
@@ -192,6 +226,9 @@ pub enum Operation {
         lines: Vec<LimitLine>,
         amount: Amount,
         ttl_ms: u64,
+        /// The hold is an isolate's lease.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        lease: bool,
     },
     Settle {
         hold: String,
@@ -234,6 +271,13 @@ impl Changes {
     }
 }
 
+/// What a reservation asks for.
+struct Wanted {
+    amount: Amount,
+    ttl_ms: u64,
+    lease: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
     counters: BTreeMap<String, Counter>,
@@ -259,7 +303,7 @@ impl Ledger {
             for held in &hold.windows {
                 if let Some(counter) = counters.get_mut(&held.limit) {
                     if counter.window_start_ms == held.window_start_ms {
-                        counter.held = counter.held.plus(hold.amount);
+                        counter.add_hold(hold);
                     }
                 }
             }
@@ -293,7 +337,15 @@ impl Ledger {
                 lines,
                 amount,
                 ttl_ms,
-            } => self.reserve(hold, lines, *amount, now_ms, *ttl_ms, &mut changes),
+                lease,
+            } => {
+                let wanted = Wanted {
+                    amount: *amount,
+                    ttl_ms: *ttl_ms,
+                    lease: *lease,
+                };
+                self.reserve(hold, lines, wanted, now_ms, &mut changes)
+            }
             Operation::Settle { hold, actual } => {
                 self.close(hold, Some(*actual), &mut changes);
                 self.granted(Vec::new())
@@ -313,30 +365,38 @@ impl Ledger {
         (outcome, changes)
     }
 
-    /// Charges every hold expired by `now_ms` at its reserved amount.
-    pub fn sweep(&mut self, now_ms: u64) -> Changes {
+    /// Charges every hold expired by `now_ms` at its reserved amount, and says which.
+    pub fn sweep(&mut self, now_ms: u64) -> (Changes, Vec<Expired>) {
         let mut changes = Changes::default();
-        let expired: Vec<(String, Amount)> = self
+        let expired: Vec<Expired> = self
             .holds
             .iter()
             .filter(|(_, hold)| hold.expires_ms <= now_ms)
-            .map(|(id, hold)| (id.clone(), hold.amount))
+            .map(|(id, hold)| Expired {
+                hold: id.clone(),
+                amount: hold.amount,
+                lease: hold.lease,
+            })
             .collect();
-        for (id, amount) in expired {
-            self.close(&id, Some(amount), &mut changes);
+        for hold in &expired {
+            self.close(&hold.hold, Some(hold.amount), &mut changes);
         }
-        changes
+        (changes, expired)
     }
 
     fn reserve(
         &mut self,
         hold: &str,
         lines: &[LimitLine],
-        amount: Amount,
+        wanted: Wanted,
         now_ms: u64,
-        ttl_ms: u64,
         changes: &mut Changes,
     ) -> Outcome {
+        let Wanted {
+            amount,
+            ttl_ms,
+            lease,
+        } = wanted;
         let states: Vec<LimitState> = lines
             .iter()
             .map(|line| self.state(line, now_ms, changes))
@@ -356,24 +416,22 @@ impl Ledger {
                 states,
             };
         }
-        let mut windows = Vec::with_capacity(lines.len());
+        let mut placed = Hold {
+            expires_ms: now_ms.saturating_add(ttl_ms),
+            amount,
+            windows: Vec::with_capacity(lines.len()),
+            lease,
+        };
         for line in lines {
             if let Some(counter) = self.counters.get_mut(&line.limit) {
-                counter.held = counter.held.plus(amount);
-                windows.push(HeldWindow {
+                counter.add_hold(&placed);
+                placed.windows.push(HeldWindow {
                     limit: line.limit.clone(),
                     window_start_ms: counter.window_start_ms,
                 });
             }
         }
-        self.holds.insert(
-            hold.to_owned(),
-            Hold {
-                expires_ms: now_ms.saturating_add(ttl_ms),
-                amount,
-                windows,
-            },
-        );
+        self.holds.insert(hold.to_owned(), placed);
         changes.holds_added.push(hold.to_owned());
         self.granted(states)
     }
@@ -427,7 +485,7 @@ impl Ledger {
             if counter.window_start_ms != held.window_start_ms {
                 continue;
             }
-            counter.held = counter.held.minus(closed.amount);
+            counter.remove_hold(&closed);
             if let Some(actual) = actual {
                 counter.used = counter.used.plus(actual);
                 changes.note_counter(&held.limit);
@@ -443,6 +501,7 @@ impl Ledger {
             window_start_ms: start,
             used: Amount::default(),
             held: Amount::default(),
+            leased: Amount::default(),
         };
         let counter = match self.counters.get_mut(&line.limit) {
             Some(counter) if counter.window == line.window && counter.window_start_ms == start => {
@@ -463,7 +522,8 @@ impl Ledger {
             window: line.window,
             caps: line.caps,
             used: counter.used.plus(counter.held),
-            held: counter.held,
+            held: counter.held.minus(counter.leased),
+            leased: counter.leased,
             resets_at_ms: end,
         }
     }

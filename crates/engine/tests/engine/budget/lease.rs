@@ -4,6 +4,7 @@
 
 use gateway_engine::budget::lease::{
     slice_for, Acquired, LeaseBook, Take, Ticket, ACQUIRE_STALE_MS, LEASE_OPEN_MS,
+    MAX_CALLS_PER_SLICE,
 };
 use gateway_engine::budget::ledger::{Amount, Ledger, LimitLine, LimitState, Operation};
 use gateway_policy::limits::{Caps, Window};
@@ -50,6 +51,7 @@ fn state(lines: &[LimitLine]) -> Vec<LimitState> {
             caps: l.caps,
             used: Amount::default(),
             held: Amount::default(),
+            leased: Amount::default(),
             resets_at_ms: NOW + 86_400_000,
         })
         .collect()
@@ -83,7 +85,99 @@ fn a_slice_is_a_thirty_second_of_the_tightest_cap_and_needs_room_for_four_calls(
     assert_eq!(slice_for(&[], worst), None);
     // The tightest of two lines' caps decides.
     let two = [line(Some(640), None), line(Some(6_400), Some(1_000))];
-    assert_eq!(slice_for(&two, amount(1, 0, 0)), Some(amount(20, 0, 31)));
+    assert_eq!(slice_for(&two, amount(1, 0, 0)), Some(amount(20, 0, 0)));
+}
+
+#[test]
+fn a_slice_holds_at_most_sixty_four_worst_cases_of_the_call_that_takes_it() {
+    // A 32nd of these caps would hold 3,125 calls: the slice holds 64.
+    let lines = [line(Some(100_000), Some(50_000_000_000))];
+    let worst = amount(1, 900, 500_000);
+    assert_eq!(
+        slice_for(&lines, worst),
+        Some(amount(MAX_CALLS_PER_SLICE, 0, 64 * 500_000))
+    );
+}
+
+#[test]
+fn one_call_leasing_in_several_objects_keeps_a_lease_in_each() {
+    // A call counts against its org, team, user and key: it takes a lease in each object
+    // under its one hold id, and each lease is settled once, at that call's use.
+    let lines = [line(Some(6_400), None)];
+    let worst = amount(1, 0, 0);
+    let objects = ["org:acme", "team:support", "user:sam", "key:56"];
+    let mut book = LeaseBook::default();
+    let tickets: Vec<Ticket> = objects
+        .iter()
+        .map(|object| {
+            let Take::Acquire { slice } = book.take(object, &lines, worst, NOW) else {
+                panic!("a first call takes a lease in {object}");
+            };
+            book.acquired(
+                object,
+                &lines,
+                worst,
+                acquired("dec_1.lease", slice, state(&lines)),
+                NOW,
+            )
+        })
+        .collect();
+    assert_eq!(book.len(), 4);
+    for ticket in &tickets {
+        book.finish(ticket, Some(amount(1, 16, 6)));
+    }
+    let mut closing = book.closable(NOW + LEASE_OPEN_MS, false);
+    closing.sort_by(|a, b| a.object.cmp(&b.object));
+    let settled: Vec<(&str, Amount)> = closing
+        .iter()
+        .map(|c| (c.object.as_str(), c.consumed))
+        .collect();
+    assert_eq!(
+        settled,
+        vec![
+            ("key:56", amount(1, 16, 6)),
+            ("org:acme", amount(1, 16, 6)),
+            ("team:support", amount(1, 16, 6)),
+            ("user:sam", amount(1, 16, 6)),
+        ]
+    );
+    assert!(book.is_empty());
+}
+
+#[test]
+fn the_call_leaving_a_lease_idle_learns_when_to_settle_it() {
+    let lines = [line(Some(6_400), None)];
+    let worst = amount(1, 0, 0);
+    let mut book = LeaseBook::default();
+    let (first, _) = open_lease(&mut book, "k", &lines, worst, state(&lines));
+    let Take::Granted { ticket: second, .. } = book.take("k", &lines, worst, NOW + 10) else {
+        panic!("granted");
+    };
+    // Another call is still in flight: it will settle the lease.
+    assert_eq!(book.finish(&first, Some(worst)), None);
+    // The last call leaves the open lease idle: settle it when it closes.
+    assert_eq!(book.finish(&second, Some(worst)), Some(NOW + LEASE_OPEN_MS));
+    assert!(book.closable(NOW + LEASE_OPEN_MS - 1, false).is_empty());
+    assert_eq!(book.closable(NOW + LEASE_OPEN_MS, false).len(), 1);
+    // A ticket whose lease is gone changes nothing.
+    assert_eq!(book.finish(&second, Some(worst)), None);
+}
+
+#[test]
+fn a_call_ending_after_its_lease_closed_settles_it_at_once() {
+    let lines = [line(Some(6_400), None)];
+    let worst = amount(1, 0, 0);
+    let mut book = LeaseBook::default();
+    let (ticket, _) = open_lease(&mut book, "k", &lines, worst, state(&lines));
+    // The lease stopped granting while the call ran (a newer lease took its place).
+    assert!(matches!(
+        book.take("k", &lines, amount(1, 0, 0), NOW + LEASE_OPEN_MS),
+        Take::Acquire { .. }
+    ));
+    assert_eq!(book.finish(&ticket, Some(worst)), None, "no wait");
+    let closing = book.closable(NOW + LEASE_OPEN_MS, false);
+    assert_eq!(closing.len(), 1);
+    assert_eq!(closing[0].consumed, worst);
 }
 
 #[test]
@@ -216,7 +310,9 @@ fn leases_and_direct_reservations_together_never_pass_the_cap() {
             // End the oldest call: settled at its worst case.
             if !in_flight.is_empty() {
                 match in_flight.remove(0) {
-                    Ok(ticket) => book.finish(&ticket, Some(worst)),
+                    Ok(ticket) => {
+                        book.finish(&ticket, Some(worst));
+                    }
                     Err(hold) => {
                         ledger.apply(
                             &Operation::Settle {
@@ -231,11 +327,12 @@ fn leases_and_direct_reservations_together_never_pass_the_cap() {
         } else {
             serial += 1;
             let hold = format!("h{serial}");
-            let reserve = |amount| Operation::Reserve {
+            let reserve = |amount, lease| Operation::Reserve {
                 hold: hold.clone(),
                 lines: lines.clone(),
                 amount,
                 ttl_ms: 60_000,
+                lease,
             };
             match book.take("o", &lines, worst, now) {
                 Take::Granted { ticket, .. } => {
@@ -243,7 +340,7 @@ fn leases_and_direct_reservations_together_never_pass_the_cap() {
                     in_flight.push(Ok(ticket));
                 }
                 Take::Acquire { slice } => {
-                    let (outcome, _) = ledger.apply(&reserve(slice), now);
+                    let (outcome, _) = ledger.apply(&reserve(slice, true), now);
                     if outcome.granted {
                         granted_calls += 1;
                         let ticket = book.acquired(
@@ -257,14 +354,14 @@ fn leases_and_direct_reservations_together_never_pass_the_cap() {
                     } else {
                         // As the gateway does: no slice, so this call reserves directly.
                         book.not_acquired("o", now);
-                        if ledger.apply(&reserve(worst), now).0.granted {
+                        if ledger.apply(&reserve(worst, false), now).0.granted {
                             granted_calls += 1;
                             in_flight.push(Err(hold));
                         }
                     }
                 }
                 Take::Direct => {
-                    let (outcome, _) = ledger.apply(&reserve(worst), now);
+                    let (outcome, _) = ledger.apply(&reserve(worst, false), now);
                     if outcome.granted {
                         granted_calls += 1;
                         in_flight.push(Err(hold));

@@ -2,7 +2,7 @@
 //! use, release, expiry sweeps, window roll-over, and retry hints.
 
 use gateway_engine::budget::ledger::{
-    Amount, Ledger, LimitLine, Operation, Outcome, HELD_RETRY_MS,
+    Amount, Expired, Ledger, LimitLine, Operation, Outcome, HELD_RETRY_MS,
 };
 use gateway_engine::budget::Dimension;
 use gateway_policy::limits::{Caps, Window};
@@ -55,6 +55,7 @@ fn reserve(
         lines: lines.to_vec(),
         amount,
         ttl_ms: TTL,
+        lease: false,
     };
     ledger.apply(&operation, now).0
 }
@@ -143,9 +144,17 @@ fn an_expired_hold_is_charged_in_full_and_a_late_settlement_is_ignored() {
     let lines = [line("team", Window::Month, spend(1_000))];
     assert!(reserve(&mut ledger, "a", &lines, costing(400), T0).granted);
     assert_eq!(ledger.next_expiry(), Some(T0 + TTL));
-    assert!(ledger.sweep(T0 + TTL - 1).holds_removed.is_empty());
-    let changes = ledger.sweep(T0 + TTL);
+    assert!(ledger.sweep(T0 + TTL - 1).0.holds_removed.is_empty());
+    let (changes, expired) = ledger.sweep(T0 + TTL);
     assert_eq!(changes.holds_removed, vec!["a".to_owned()]);
+    assert_eq!(
+        expired,
+        vec![Expired {
+            hold: "a".into(),
+            amount: costing(400),
+            lease: false
+        }]
+    );
     let counter = ledger.counter("team").unwrap();
     assert_eq!((counter.used.micro_usd, counter.held.micro_usd), (400, 0));
     settle(&mut ledger, "a", costing(1), T0 + TTL + 1);
@@ -285,6 +294,7 @@ fn a_ledger_reloaded_from_its_stored_rows_holds_and_refuses_the_same() {
         lines: lines.to_vec(),
         amount: costing(micro_usd),
         ttl_ms: TTL,
+        lease: false,
     };
     apply(&mut ledger, reserve_op("a", 300), T0);
     apply(&mut ledger, reserve_op("b", 300), T0);
@@ -307,4 +317,61 @@ fn a_ledger_reloaded_from_its_stored_rows_holds_and_refuses_the_same() {
     // 100 settled + 300 held + 600 = 1,000 fits; one more micro-dollar does not.
     assert!(!reserve(&mut reloaded, "c", &lines, costing(601), T0 + 2).granted);
     assert!(reserve(&mut reloaded, "c", &lines, costing(600), T0 + 2).granted);
+}
+
+#[test]
+fn a_lease_is_shown_apart_from_calls_in_flight_and_its_expiry_says_so() {
+    let mut ledger = Ledger::default();
+    let lines = [line("team", Window::Month, spend(10_000))];
+    assert!(reserve(&mut ledger, "call", &lines, costing(300), T0).granted);
+    let lease = Operation::Reserve {
+        hold: "dec_1.lease".into(),
+        lines: lines.to_vec(),
+        amount: costing(2_000),
+        ttl_ms: TTL,
+        lease: true,
+    };
+    assert!(ledger.apply(&lease, T0).0.granted);
+    let state = |ledger: &mut Ledger| {
+        let read = Operation::Read {
+            lines: lines.to_vec(),
+        };
+        ledger.apply(&read, T0 + 1).0.states.remove(0)
+    };
+    let before = state(&mut ledger);
+    assert_eq!(
+        (
+            before.used.micro_usd,
+            before.held.micro_usd,
+            before.leased.micro_usd
+        ),
+        (2_300, 300, 2_000)
+    );
+    // Reloaded from its rows, the ledger still tells the lease apart.
+    let hold_row = |id: &str| {
+        let json = serde_json::to_string(ledger.hold(id).unwrap()).unwrap();
+        (id.to_owned(), serde_json::from_str(&json).unwrap())
+    };
+    let counter = serde_json::to_string(ledger.counter("team").unwrap()).unwrap();
+    let mut reloaded = Ledger::from_parts(
+        [("team".to_owned(), serde_json::from_str(&counter).unwrap())],
+        [hold_row("call"), hold_row("dec_1.lease")],
+    );
+    assert_eq!(state(&mut reloaded), before);
+    // Settled at what its calls used, the lease leaves nothing held.
+    settle(&mut reloaded, "dec_1.lease", costing(12), T0 + 2);
+    let after = state(&mut reloaded);
+    assert_eq!(
+        (
+            after.used.micro_usd,
+            after.held.micro_usd,
+            after.leased.micro_usd
+        ),
+        (312, 300, 0)
+    );
+    // Unsettled, a lease's expiry is reported as one.
+    assert!(ledger.apply(&lease, T0).0.granted);
+    let (_, expired) = ledger.sweep(T0 + TTL);
+    let leases: Vec<bool> = expired.iter().map(|e| e.lease).collect();
+    assert_eq!(leases, vec![false, true]);
 }
