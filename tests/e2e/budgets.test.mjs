@@ -40,13 +40,13 @@ async function limitState(gateway, key, limitId) {
   return null;
 }
 
-/// Waits until no call holds anything in the limit, and returns its state.
+/// Waits until no call or lease holds anything in the limit, and returns its state.
 async function settledState(gateway, key, limitId) {
+  const none = (amount) => amount.requests === 0 && amount.tokens === 0 && amount.micro_usd === 0;
   return eventually(
     async () => {
       const state = await limitState(gateway, key, limitId);
-      const held = state?.held;
-      return state && held.requests === 0 && held.tokens === 0 && held.micro_usd === 0 ? state : null;
+      return state && none(state.held) && none(state.leased) ? state : null;
     },
     { what: `limit ${limitId} settled`, timeoutMs: 10000 },
   );
@@ -152,7 +152,7 @@ describe("budgets under concurrency", () => {
     try {
       const first = post(gateway, "/v1/chat/completions", call(), { key: KEYS.fred });
       // The first call takes the lease (its slice is all the object holds) ...
-      await eventually(async () => ((await limitState(gateway, KEYS.fred, "fred-hot"))?.held.micro_usd === slice ? true : null), {
+      await eventually(async () => ((await limitState(gateway, KEYS.fred, "fred-hot"))?.leased.micro_usd === slice ? true : null), {
         what: "the first call's lease",
       });
       // ... and the next five are granted from it.
@@ -160,7 +160,8 @@ describe("budgets under concurrency", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       // Six calls in flight, and the object holds one slice, not six worst cases.
       const during = await limitState(gateway, KEYS.fred, "fred-hot");
-      assert.equal(during.held.micro_usd, slice, JSON.stringify(during));
+      assert.equal(during.leased.micro_usd, slice, JSON.stringify(during));
+      assert.equal(during.held.micro_usd, 0, JSON.stringify(during));
       responses = await Promise.all([first, ...more]);
     } finally {
       gateway.mock.latencyMs = 0;

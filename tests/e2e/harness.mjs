@@ -4,6 +4,7 @@
 import { Miniflare } from "miniflare";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 import { demoKeys, keyRecordName } from "../../scripts/seed_keys.mjs";
@@ -33,11 +34,13 @@ function brokenBudgetStore(hang) {
 }`;
 }
 
+// `persist`: a folder where the Durable Objects' storage outlives this Miniflare, so a
+// second gateway started on it is the same deployment after an isolate restart.
 // `inspectorPort` opens workerd's inspector (bench/profile_workerd.mjs profiles through it).
 // `budgetStore`: "real" (the worker's own Durable Objects), or "failing" / "hanging" (the
 // budget binding points at objects that answer 500 or never answer). `workers`: more
 // Miniflare workers beside the gateway (a benchmark driver bound to its objects, say).
-export async function startGateway({ bindings = {}, cf = { country: "US" }, mock, inspectorPort, budgetStore = "real", workers = [] } = {}) {
+export async function startGateway({ bindings = {}, cf = { country: "US" }, mock, inspectorPort, budgetStore = "real", workers = [], persist } = {}) {
   mock ??= await startMockProvider();
   const logs = [];
   const broken = budgetStore !== "real";
@@ -75,6 +78,7 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
     port: 0,
     cf,
     ...(inspectorPort ? { inspectorPort } : {}),
+    ...(persist ? { durableObjectsPersist: persist } : {}),
     workers: [gateway, ...(broken ? [brokenStore] : []), ...workers],
     handleRuntimeStdio(stdout, stderr) {
       const collect = (stream) => {
@@ -106,6 +110,15 @@ export async function startGateway({ bindings = {}, cf = { country: "US" }, mock
     kv,
     url: base,
     logs,
+    // One budget object's state of `lines`, read from the object itself (not through the
+    // gateway, whose `/v1/usage` first settles this isolate's idle leases).
+    async readObject(name, lines) {
+      const namespace = await mf.getDurableObjectNamespace("BUDGETS");
+      const stub = namespace.get(namespace.idFromName(name));
+      const response = await stub.fetch("https://budget/op", { method: "POST", body: JSON.stringify({ op: "read", lines }) });
+      if (response.status !== 200) throw new Error(`budget object ${name}: ${response.status}`);
+      return (await response.json()).states;
+    },
     // The decision log lines the worker printed so far, parsed.
     decisionLogs: () => logEvents(logs, "decision"),
     // Any structured log event by name (`output_guard`, `policy_swap`, …), parsed.
@@ -175,3 +188,25 @@ export const chat = (model, extra = {}) => ({
   max_tokens: 256,
   ...extra,
 });
+
+const catalog = JSON.parse(readFileSync(new URL("../../policies/models.json", import.meta.url), "utf8")).models;
+const starter = JSON.parse(readFileSync(new URL("../../policies/budgets.json", import.meta.url), "utf8")).limits;
+
+/// What the gateway charges for one answer the provider billed (`mock.billed`), in
+/// micro-USD, by the gateway's formula: tokens × USD per million, rounded up.
+export function costOf({ model, input_tokens, output_tokens }) {
+  const entry = Object.values(catalog).find((m) => m.upstream_model === model);
+  if (!entry) throw new Error(`no catalog model is served as ${model}`);
+  const prices = entry.usd_per_million_tokens;
+  return Math.ceil(input_tokens * prices.input + output_tokens * prices.output);
+}
+
+/// The starter limit (policies/budgets.json) of `scope` as a budget object's line.
+export function starterLine(scope) {
+  const limit = starter.find((l) => l.scope === scope);
+  const caps = {};
+  if (limit.spend_usd !== undefined) caps.micro_usd = Math.round(limit.spend_usd * 1e6);
+  if (limit.requests !== undefined) caps.requests = limit.requests;
+  if (limit.tokens !== undefined) caps.tokens = limit.tokens;
+  return { limit: limit.id, window: limit.window, caps };
+}

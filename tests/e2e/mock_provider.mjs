@@ -60,6 +60,12 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
     // Responses held open by a "stall" behaviour right now.
     stalled: 0,
     latencyMs: 0,
+    // The usage of every answer as reported to the caller, as the provider would bill it:
+    // `{ model, input_tokens, output_tokens }` with the upstream model name.
+    billed: [],
+    bill(model, input_tokens, output_tokens) {
+      this.billed.push({ model, input_tokens, output_tokens });
+    },
     behave(kind, arg) {
       this.next = { kind, arg };
     },
@@ -72,6 +78,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
     },
     reset() {
       this.requests = [];
+      this.billed = [];
       this.next = null;
       this.release();
     },
@@ -102,13 +109,13 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
         if (!body || !Array.isArray(body.messages)) return openaiError(res, 400, "messages is required");
         return body.stream
           ? openaiStream(res, body, behaviour, mock, chunkDelayMs)
-          : json(res, 200, openaiCompletion(body, behaviour));
+          : json(res, 200, billed(mock, openaiCompletion(body, behaviour)));
       }
       if (req.method === "POST" && req.url === "/openai/v1/embeddings") {
         if (!openaiAuthorized(req, res)) return;
         if (await applyBehaviour(behaviour, res, "openai", mock, slowMs, chunkDelayMs)) return;
         if (!body || body.input === undefined) return openaiError(res, 400, "input is required");
-        return json(res, 200, openaiEmbeddings(body));
+        return json(res, 200, billed(mock, openaiEmbeddings(body)));
       }
       if (req.method === "POST" && req.url === "/anthropic/v1/messages") {
         if (req.headers["x-api-key"] !== ANTHROPIC_KEY) {
@@ -123,7 +130,7 @@ export async function startMockProvider({ port = 0, chunkDelayMs = 5, slowMs = 5
         }
         return body.stream
           ? anthropicStream(res, body, behaviour, mock, chunkDelayMs)
-          : json(res, 200, anthropicMessage(body, behaviour));
+          : json(res, 200, billed(mock, anthropicMessage(body, behaviour)));
       }
       json(res, 404, { error: { message: `mock: no route ${req.method} ${req.url}`, type: "invalid_request_error" } });
     } catch (error) {
@@ -217,6 +224,13 @@ function anthropicError(res, status, type, message) {
 
 const now = () => Math.floor(Date.now() / 1000);
 
+// Records a whole answer's usage as billed, and returns the answer.
+function billed(mock, answer) {
+  const { usage } = answer;
+  mock.bill(answer.model, usage.prompt_tokens ?? usage.input_tokens, usage.completion_tokens ?? usage.output_tokens ?? 0);
+  return answer;
+}
+
 function openaiCompletion(body, behaviour) {
   return {
     id: "chatcmpl-mock",
@@ -301,6 +315,7 @@ function openaiStream(res, body, behaviour, mock, chunkDelayMs) {
     ...(withUsage ? [`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`] : []),
     "data: [DONE]\n\n",
   ];
+  if (withUsage) mock.bill(body.model, usage.prompt_tokens, usage.completion_tokens);
   return streamEvents(res, events, behaviour, mock, chunkDelayMs);
 }
 
@@ -318,6 +333,7 @@ function anthropicStream(res, body, behaviour, mock, chunkDelayMs) {
     event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: replyPieces(behaviour).length } }),
     event("message_stop", {}),
   ];
+  mock.bill(body.model, 10, replyPieces(behaviour).length);
   return streamEvents(res, events, behaviour, mock, chunkDelayMs);
 }
 
