@@ -9,13 +9,24 @@
 //
 //   node bench/soak.mjs [--seconds 600] [--concurrency 32] [--sample-seconds 10]
 //
-// Prints one JSON summary on stdout (progress on stderr) and exits 1 if any request failed.
+// `--sparse` soaks the budgets instead: a few callers on the starter limits
+// (policies/budgets.json) send calls seconds apart (pauses of 0.2 to 20 s, now and then a
+// burst of five), whole and streamed, both providers, for `--seconds`; then, once traffic
+// stops, every budget object the calls counted against is read directly (without the
+// gateway settling anything first) and through `/v1/usage`. Each must hold nothing and
+// have charged, to the micro-USD, the usage the provider reported in the answers.
+// `--leases off` runs the same with every call reserved in its objects.
+//
+//   node bench/soak.mjs --sparse [--seconds 600] [--leases on|off] [--seed 1]
+//
+// Prints one JSON summary on stdout (progress on stderr) and exits 1 if any request failed
+// (or, sparse, if any budget differs).
 // It only talks to 127.0.0.1 (the gateway and the mock both listen there), stops by
 // itself, and gives up on any single request after 30 s.
 import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-import { startGateway, KEYS } from "../tests/e2e/harness.mjs";
+import { startGateway, KEYS, costOf, starterLine } from "../tests/e2e/harness.mjs";
 import { connect, userWorker } from "./inspector.mjs";
 import { startPassthrough } from "./load/targets.mjs";
 import { startMockProvider } from "../tests/e2e/mock_provider.mjs";
@@ -28,6 +39,9 @@ const { values } = parseArgs({
     // `passthrough`: the same OpenAI traffic through the trivial JS worker of bench/load
     // instead, to tell the runtime's memory from the gateway's.
     target: { type: "string", default: "gateway" },
+    sparse: { type: "boolean", default: false },
+    leases: { type: "string", default: "on" },
+    seed: { type: "string", default: "1" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -131,6 +145,7 @@ function rssMb(pid) {
 const round = (mb) => (mb === null ? null : Math.round(mb * 10) / 10);
 
 async function main() {
+  if (values.sparse) return sparseSoak();
   const mock = await startMockProvider({ chunkDelayMs: 0 });
   if (PASSTHROUGH) return passthroughSoak(mock);
   // Headers may queue behind a saturated CPU: allow them 10 s (the harness default is 2 s).
@@ -271,6 +286,169 @@ async function passthroughSoak(mock) {
     `${JSON.stringify({ target: "passthrough", seconds: Math.round(seconds * 10) / 10, requests, failed, rss_mb_samples: samples, rss_growth_mb: round(measured.at(-1) - measured[0]) })}\n`,
   );
   return failed === 0 ? 0 : 1;
+}
+
+// The usage the provider reported in one answer, as the caller received it:
+// `{ model, input_tokens, output_tokens }`, or null when it carries none.
+function reportedUsage(provider, stream, text) {
+  if (!stream) {
+    const body = JSON.parse(text);
+    const usage = body.usage;
+    if (!usage) return null;
+    return provider === "openai"
+      ? { model: body.model, input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens ?? 0 }
+      : { model: body.model, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens };
+  }
+  const events = text
+    .split("\n")
+    .filter((line) => line.startsWith("data: ") && line !== "data: [DONE]")
+    .map((line) => JSON.parse(line.slice(6)));
+  if (provider === "openai") {
+    const last = events.findLast((event) => event.usage);
+    return last && { model: last.model, input_tokens: last.usage.prompt_tokens, output_tokens: last.usage.completion_tokens };
+  }
+  const start = events.find((event) => event.type === "message_start")?.message;
+  const delta = events.findLast((event) => event.type === "message_delta");
+  return start && { model: start.model, input_tokens: start.usage.input_tokens, output_tokens: delta?.usage?.output_tokens ?? start.usage.output_tokens };
+}
+
+// A small seeded generator (mulberry32), so a run's pauses can be replayed.
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Sparse traffic on the starter limits, then every budget checked against what the
+// provider reported.
+async function sparseSoak() {
+  if (!["on", "off"].includes(values.leases)) throw new Error("--leases is on or off");
+  const mock = await startMockProvider({ chunkDelayMs: 2 });
+  const gateway = await startGateway({ mock, bindings: { BUDGET_LEASES: values.leases } });
+  const next = random(Number(values.seed));
+  const callers = { alice: "research", sam: "support", priya: "platform" };
+  // micro-USD the provider reported, by caller.
+  const reported = Object.fromEntries(Object.keys(callers).map((caller) => [caller, 0]));
+  const counts = { calls: 0, bursts: 0, failures: 0, examples: [] };
+  const started = Date.now();
+  const deadline = started + SECONDS * 1000;
+
+  const call = async (caller) => {
+    const provider = next() < 0.5 ? "openai" : "anthropic";
+    const stream = next() < 0.5;
+    const route = ROUTES[provider];
+    const body = {
+      model: route.model,
+      max_tokens: 64,
+      stream,
+      ...(stream && provider === "openai" ? { stream_options: { include_usage: true } } : {}),
+      messages: [{ role: "user", content: PROMPTS[caller] ?? PROMPTS.priya }],
+    };
+    counts.calls += 1;
+    try {
+      const response = await fetch(`${gateway.url}${route.path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...route.auth(KEYS[caller]) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const text = await response.text();
+      const usage = response.status === 200 ? reportedUsage(provider, stream, text) : null;
+      if (!usage) throw new Error(`status ${response.status}, no usage: ${text.slice(0, 200)}`);
+      reported[caller] += costOf(usage);
+    } catch (error) {
+      counts.failures += 1;
+      if (counts.examples.length < 5) counts.examples.push(`${caller} ${provider} ${stream ? "stream" : "json"}: ${error.message}`);
+    }
+  };
+  const loop = async (caller) => {
+    while (Date.now() < deadline) {
+      if (next() < 0.05) {
+        counts.bursts += 1;
+        await Promise.all(Array.from({ length: 5 }, () => call(caller)));
+      } else {
+        await call(caller);
+      }
+      const pause = 200 + next() * 19_800;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(pause, deadline - Date.now()))));
+    }
+  };
+  const progress = setInterval(() => {
+    process.stderr.write(`soak(sparse): ${Math.round((Date.now() - started) / 1000)}s calls=${counts.calls} failures=${counts.failures}\n`);
+  }, SAMPLE_MS);
+  await Promise.all(Object.keys(callers).map(loop));
+  clearInterval(progress);
+  const trafficStopped = Date.now();
+
+  // Each spend object the calls counted against, and what the provider reported for it.
+  const spendObjects = [
+    ["org:acme", starterLine("org"), Object.values(reported).reduce((a, b) => a + b, 0)],
+    ...Object.entries(callers).map(([caller, team]) => [`team:${team}`, starterLine("team"), reported[caller]]),
+    ...Object.keys(callers).map((caller) => [`user:${caller}`, starterLine("user"), reported[caller]]),
+  ];
+  const idle = (state) => ["held", "leased"].every((part) => Object.values(state[part]).every((n) => n === 0));
+  // Leases close 2 s after they are taken, and are settled then: allow a few seconds.
+  let objects;
+  for (;;) {
+    objects = await Promise.all(spendObjects.map(async ([name, line]) => [name, (await gateway.readObject(name, [line]))[0]]));
+    if (objects.every(([, state]) => idle(state)) || Date.now() - trafficStopped > 10_000) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const idleAfterMs = Date.now() - trafficStopped;
+  const budgets = objects.map(([name, state], index) => ({
+    object: name,
+    reported_micro_usd: spendObjects[index][2],
+    used_micro_usd: state.used.micro_usd,
+    held: state.held,
+    leased: state.leased,
+  }));
+  // What an operator sees: each caller's `/v1/usage`, against the same totals.
+  const usage = {};
+  for (const caller of Object.keys(callers)) {
+    const response = await fetch(`${gateway.url}/v1/usage`, { headers: { authorization: `Bearer ${KEYS[caller]}` } });
+    const scopes = (await response.json()).scopes ?? [];
+    usage[caller] = Object.fromEntries(scopes.flatMap((scope) => scope.limits.map((limit) => [`${scope.scope}:${scope.member}`, limit])));
+  }
+  const usageMismatches = [];
+  for (const [caller, team] of Object.entries(callers)) {
+    for (const [name, expected] of [[`user:${caller}`, reported[caller]], [`team:${team}`, reported[caller]], ["org:acme", spendObjects[0][2]]]) {
+      const limit = usage[caller][name];
+      if (!limit || limit.used.micro_usd !== expected || !idle(limit)) usageMismatches.push({ caller, name, expected, limit });
+    }
+  }
+  const billed = mock.billed.reduce((sum, answer) => sum + costOf(answer), 0);
+  const mismatched = budgets.filter((b) => b.used_micro_usd !== b.reported_micro_usd || !idle(b));
+  const expired = gateway.logEvents("budget_hold_expired");
+  const unsettled = gateway.logEvents("budget_unsettled");
+  const leaseSettlements = gateway.logEvents("budget_lease_settled").length;
+  await gateway.close();
+  const ok = counts.failures === 0 && mismatched.length === 0 && usageMismatches.length === 0 && billed === spendObjects[0][2] && expired.length === 0 && unsettled.length === 0;
+  const summary = {
+    mode: "sparse",
+    leases: values.leases,
+    seed: Number(values.seed),
+    seconds: Math.round((trafficStopped - started) / 100) / 10,
+    calls: counts.calls,
+    bursts: counts.bursts,
+    failures: counts.failures,
+    failure_examples: counts.examples,
+    provider_billed_micro_usd: billed,
+    idle_after_ms: idleAfterMs,
+    lease_settlements: leaseSettlements,
+    holds_expired: expired.length,
+    settlements_lost: unsettled.length,
+    budgets,
+    mismatched_objects: mismatched.map((b) => b.object),
+    usage_mismatches: usageMismatches,
+    ok,
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return ok ? 0 : 1;
 }
 
 // Exit explicitly: idle keep-alive sockets must not hold the process open.
