@@ -1,7 +1,8 @@
 // Budgets under sparse traffic, in real time, on the starter limits (policies/budgets.json)
 // and real Durable Objects: calls seconds apart, whole and streamed, then idle. Once the
 // traffic stops the objects themselves (read directly, not through the gateway) hold
-// nothing and have charged exactly what the provider billed, with leases and without.
+// nothing and have charged exactly what the provider billed, with leases and without; the
+// same when a caller goes away before its answer.
 // Then an isolate that dies holding a lease: its slice stays held, and the object's alarm
 // charges it in full, bounded by 64 worst cases of the call that took it.
 import { after, before, describe, test } from "node:test";
@@ -94,6 +95,26 @@ for (const leases of ["on", "off"]) {
       } else {
         assert.deepEqual(settled, []);
       }
+    });
+
+    test("a caller that goes away before the answer leaves nothing held, and is charged what the provider billed", async () => {
+      const before = await idleObjects(gateway);
+      const billedBefore = gateway.mock.billed.length;
+      gateway.mock.latencyMs = 1500;
+      const controller = new AbortController();
+      const pending = post(gateway, "/v1/chat/completions", chat("gpt-4o-mini", { max_tokens: 15 }), { key: KEYS.sam, signal: controller.signal });
+      await sleep(500);
+      controller.abort();
+      await assert.rejects(pending, { name: "AbortError" });
+      gateway.mock.latencyMs = 0;
+      // workerd lets the call run on without its caller: the provider answers and bills it.
+      await eventually(() => gateway.mock.billed.length === billedBefore + 1, { what: "the provider's answer" });
+      const cost = costOf(gateway.mock.billed.at(-1));
+      const states = await idleObjects(gateway);
+      for (const [index, state] of states.entries()) {
+        assert.equal(state.used.micro_usd - before[index].used.micro_usd, cost, SPEND_OBJECTS[index][0]);
+      }
+      assert.deepEqual(gateway.logEvents("budget_hold_expired"), []);
     });
   });
 }
