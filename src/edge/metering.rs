@@ -23,6 +23,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use futures_channel::oneshot;
 use futures_util::future::join_all;
 use serde::Serialize;
 use worker::{Context, Delay, Env, Method, ObjectNamespace, Request, RequestInit};
@@ -178,13 +179,46 @@ enum Leased {
     Failed,
 }
 
-/// Asks the object for a slice, with this call the lease's first.
+/// What became of a lease being taken, for the task that finishes its business after
+/// the request.
+enum Acquisition {
+    /// Granted: settle the lease when it closes, should this request be cancelled before
+    /// its call ends (an ending call settles it otherwise).
+    Granted { closes_ms: u64 },
+    /// Refused: nothing is held.
+    Refused,
+    /// No answer: the object may have reserved the slice before the answer was lost.
+    Lost,
+}
+
+/// Asks the object for a slice, with this call the lease's first. The request may be
+/// cancelled at the `await` (its caller went away): the task registered first then
+/// releases whatever the object reserved, so an abandoned slice is never left to the
+/// alarm.
 async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leased {
     let id = format!("{}.lease", r.hold);
+    let (report, acquisition) = oneshot::channel::<Acquisition>();
+    let (namespace, name, hold) = (r.namespace.clone(), object.name.clone(), id.clone());
+    let timeout_ms = r.timeout_ms;
+    r.ctx.wait_until(async move {
+        let release = match acquisition.await {
+            Ok(Acquisition::Granted { closes_ms }) => {
+                return settle_leases_at(&namespace, timeout_ms, closes_ms).await;
+            }
+            Ok(Acquisition::Refused) => return,
+            Ok(Acquisition::Lost) => Operation::Release { hold },
+            Err(oneshot::Canceled) => {
+                LEASES.with_borrow_mut(|book| book.not_acquired(&name, now_ms()));
+                Operation::Release { hold }
+            }
+        };
+        send_retrying(&namespace, &name, release, timeout_ms).await;
+    });
+
     let reserve = r.operation(&id, &object.lines, slice, true);
     let outcome = send(r.namespace, &object.name, reserve, r.timeout_ms).await;
     let now = now_ms();
-    match outcome {
+    let (leased, next) = match outcome {
         Some(Outcome {
             granted: true,
             states,
@@ -199,32 +233,24 @@ async fn lease(object: &ScopeObject, slice: Amount, r: &Reservation<'_>) -> Leas
             let ticket = LEASES.with_borrow_mut(|book| {
                 book.acquired(&object.name, &object.lines, r.amount, acquired, now)
             });
-            // Settle the lease when it closes, should this request be cancelled before its
-            // call ends (an ending call settles it otherwise).
-            let namespace = r.namespace.clone();
-            let timeout_ms = r.timeout_ms;
             let closes_ms = now.saturating_add(LEASE_OPEN_MS);
-            r.ctx.wait_until(async move {
-                settle_leases_at(&namespace, timeout_ms, closes_ms).await;
-            });
-            Leased::Granted(ticket, states)
+            (
+                Leased::Granted(ticket, states),
+                Acquisition::Granted { closes_ms },
+            )
         }
         Some(_) => {
             LEASES.with_borrow_mut(|book| book.not_acquired(&object.name, now));
-            Leased::Refused
+            (Leased::Refused, Acquisition::Refused)
         }
         None => {
             LEASES.with_borrow_mut(|book| book.not_acquired(&object.name, now));
-            // The object may have reserved the slice before the answer was lost.
-            let release = Operation::Release { hold: id };
-            let (namespace, name) = (r.namespace.clone(), object.name.clone());
-            let timeout_ms = r.timeout_ms;
-            r.ctx.wait_until(async move {
-                send_retrying(&namespace, &name, release, timeout_ms).await;
-            });
-            Leased::Failed
+            (Leased::Failed, Acquisition::Lost)
         }
-    }
+    };
+    // The task is waiting for this report: it cannot have ended yet.
+    let _ = report.send(next);
+    leased
 }
 
 /// Settles this isolate's closed leases whose calls have all ended (with `all_idle`, every
