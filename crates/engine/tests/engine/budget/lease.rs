@@ -421,3 +421,126 @@ fn lost_acquisitions_and_leases_the_object_already_charged_are_forgotten() {
     assert!(book.closable(NOW + 900_000, false).is_empty());
     assert!(book.is_empty());
 }
+
+/// Against real ledgers, as the gateway drives them: every call counts against several
+/// objects (its org, team and user) and, under its one hold id, is granted from a lease in
+/// each, takes one, or reserves directly. Calls come in bursts and seconds apart, end in
+/// any order, and use any part of their worst case. Once traffic stops and every lease
+/// has closed, each object has charged exactly what the calls used and holds nothing.
+#[test]
+fn leases_in_several_objects_settle_at_exactly_what_their_calls_used() {
+    let objects = ["org:acme", "team:support", "user:sam"];
+    let lines = [line(Some(1_000_000), Some(1_000_000_000))];
+    let worst = amount(1, 0, 10_000);
+    let mut ledgers: Vec<Ledger> = objects.iter().map(|_| Ledger::default()).collect();
+    let mut book = LeaseBook::default();
+    // A small xorshift generator: the same interleaving on every run.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |below: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    };
+    // Each call in flight: its holding in each object, and what it will use.
+    let mut in_flight: Vec<(Vec<Result<Ticket, String>>, Amount)> = Vec::new();
+    let mut used = Amount::default();
+    let mut now = NOW;
+    let settle_closed = |book: &mut LeaseBook, ledgers: &mut [Ledger], now: u64| {
+        for closing in book.closable(now, false) {
+            let index = objects.iter().position(|o| *o == closing.object).unwrap();
+            let settle = Operation::Settle {
+                hold: closing.lease,
+                actual: closing.consumed,
+            };
+            ledgers[index].apply(&settle, now);
+        }
+    };
+    for serial in 0..3_000u32 {
+        // Mostly bursts (a few ms apart), now and then a pause longer than a lease lives.
+        now += match next(10) {
+            0 => LEASE_OPEN_MS + next(3_000),
+            1 => next(LEASE_OPEN_MS),
+            _ => next(5),
+        };
+        let hold = format!("dec_{serial}");
+        let mut holdings = Vec::new();
+        for (index, object) in objects.iter().enumerate() {
+            let reserve = |amount, lease| Operation::Reserve {
+                hold: if lease {
+                    format!("{hold}.lease")
+                } else {
+                    hold.clone()
+                },
+                lines: lines.to_vec(),
+                amount,
+                ttl_ms: 900_000,
+                lease,
+            };
+            let holding = match book.take(object, &lines, worst, now) {
+                Take::Granted { ticket, .. } => Ok(ticket),
+                Take::Acquire { slice } => {
+                    let (outcome, _) = ledgers[index].apply(&reserve(slice, true), now);
+                    assert!(outcome.granted, "the caps are far from reached");
+                    let granted = Acquired {
+                        id: format!("{hold}.lease"),
+                        slice,
+                        states: outcome.states,
+                        expires_ms: now + 900_000,
+                    };
+                    Ok(book.acquired(object, &lines, worst, granted, now))
+                }
+                Take::Direct => {
+                    assert!(ledgers[index].apply(&reserve(worst, false), now).0.granted);
+                    Err(hold.clone())
+                }
+            };
+            holdings.push(holding);
+        }
+        let actual = amount(1, 0, 1 + next(worst.micro_usd));
+        in_flight.push((holdings, actual));
+        // End calls in any order, sometimes several at once; at most eight stay in flight
+        // (a call outliving its hold is charged in full by design: not this test's case).
+        while in_flight.len() as u64 > next(9) {
+            let (holdings, actual) = in_flight.swap_remove(next(in_flight.len() as u64) as usize);
+            used = used.plus(actual);
+            for (index, holding) in holdings.into_iter().enumerate() {
+                match holding {
+                    Ok(ticket) => {
+                        book.finish(&ticket, Some(actual));
+                    }
+                    Err(hold) => {
+                        ledgers[index].apply(&Operation::Settle { hold, actual }, now);
+                    }
+                }
+            }
+        }
+        settle_closed(&mut book, &mut ledgers, now);
+    }
+    for (holdings, actual) in in_flight.drain(..) {
+        used = used.plus(actual);
+        for (index, holding) in holdings.into_iter().enumerate() {
+            match holding {
+                Ok(ticket) => {
+                    book.finish(&ticket, Some(actual));
+                }
+                Err(hold) => {
+                    ledgers[index].apply(&Operation::Settle { hold, actual }, now);
+                }
+            }
+        }
+    }
+    // Traffic stops: the last leases close and are settled.
+    settle_closed(&mut book, &mut ledgers, now + LEASE_OPEN_MS);
+    assert!(book.is_empty(), "every lease settled");
+    for (object, ledger) in objects.iter().zip(&mut ledgers) {
+        let read = Operation::Read {
+            lines: lines.to_vec(),
+        };
+        let state = ledger.apply(&read, now + LEASE_OPEN_MS).0.states.remove(0);
+        assert_eq!(state.used, used, "{object}: charged exactly what was used");
+        assert_eq!(state.held, Amount::default(), "{object}");
+        assert_eq!(state.leased, Amount::default(), "{object}");
+        assert_eq!(ledger.hold_count(), 0, "{object}");
+    }
+}
