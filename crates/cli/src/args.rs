@@ -170,9 +170,10 @@ pub struct KvArgs {
     /// Print the wrangler commands instead of running them
     #[arg(long)]
     pub print: bool,
-    /// The wrangler executable
-    #[arg(long, value_name = "PATH", default_value = "wrangler")]
-    pub wrangler: String,
+    /// The wrangler executable [default: `wrangler` on PATH, else the project's own
+    /// `node_modules/.bin/wrangler` in this folder or one above it]
+    #[arg(long, value_name = "PATH")]
+    pub wrangler: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Args)]

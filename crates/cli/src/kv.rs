@@ -127,11 +127,36 @@ fn put(kv: &KvArgs, key: &str, value: &[&str]) -> Vec<String> {
 
 /// The program and its arguments, ending with the target flag.
 fn wrangler(kv: &KvArgs, args: &[&str]) -> Vec<String> {
-    std::iter::once(kv.wrangler.as_str())
+    let program = match &kv.wrangler {
+        Some(program) => program.clone(),
+        None => default_wrangler(),
+    };
+    std::iter::once(program.as_str())
         .chain(args.iter().copied())
         .chain([kv.target.flag()])
         .map(str::to_owned)
         .collect()
+}
+
+/// `wrangler` when it is on PATH; else the project's own, which `npm install` leaves in
+/// `node_modules/.bin` of the current folder or one above it; else `wrangler` (running it
+/// then fails with advice).
+fn default_wrangler() -> String {
+    const NAME: &str = "wrangler";
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(NAME).is_file()));
+    if on_path {
+        return NAME.to_owned();
+    }
+    let project = std::env::current_dir().ok().and_then(|cwd| {
+        cwd.ancestors()
+            .map(|dir| dir.join("node_modules/.bin").join(NAME))
+            .find(|candidate| candidate.is_file())
+    });
+    match project.as_deref().and_then(Path::to_str) {
+        Some(path) => path.to_owned(),
+        None => NAME.to_owned(),
+    }
 }
 
 /// Prints the commands (`--print`), or runs them in order, stopping at the first failure.

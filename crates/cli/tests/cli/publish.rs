@@ -2,8 +2,8 @@
 //! bundles publish refuses.
 
 use crate::support::{
-    embedded_hash, policy, repo, sign_with_new_key, signed_bundle, unsigned_bundle, TempDir,
-    FIXTURE_TRUSTED,
+    embedded_hash, policy, policy_with_path, repo, sign_with_new_key, signed_bundle,
+    unsigned_bundle, TempDir, FIXTURE_TRUSTED,
 };
 use gateway_policy::bundle::version_of;
 use serde_json::{json, Value};
@@ -40,6 +40,28 @@ fn publish_print_shows_the_exact_wrangler_commands() {
         run.stdout,
         "'npx wrangler' kv key put --binding OTHER_KV policy:bundle:v3 --path b.json --remote\n\
          'npx wrangler' kv key put --binding OTHER_KV policy:bundle --path b.json --remote\n"
+    );
+}
+
+#[test]
+fn without_wrangler_on_path_publish_uses_the_projects_own() {
+    let dir = TempDir::with_policies("publish-project-wrangler");
+    signed_bundle(&dir, "b.json", 3);
+    dir.write("node_modules/.bin/wrangler", "#!/bin/sh\n");
+    dir.write("deploy/.keep", "");
+    let nothing_on_path = dir.join("empty-bin");
+    std::fs::create_dir_all(&nothing_on_path).unwrap();
+    let run = policy_with_path(
+        &dir.join("deploy"),
+        &["publish", "../b.json", "--local", "--print"],
+        nothing_on_path.to_str(),
+    );
+    run.ok();
+    let own = dir.join("node_modules/.bin/wrangler");
+    let first = run.stdout.lines().next().unwrap_or_default().to_owned();
+    assert!(
+        first.starts_with(&format!("{} kv key put", own.display())),
+        "{first}"
     );
 }
 

@@ -147,11 +147,17 @@ impl Run {
 }
 
 pub fn policy(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_policy"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
+    policy_with_path(dir, args, None)
+}
+
+/// `policy` with `PATH` set to `path` (unchanged when `None`).
+pub fn policy_with_path(dir: &Path, args: &[&str], path: Option<&str>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_policy"));
+    command.current_dir(dir).args(args);
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    let output = command.output().unwrap();
     Run {
         code: output.status.code().expect("the CLI exits with a code"),
         stdout: String::from_utf8(output.stdout).unwrap(),
