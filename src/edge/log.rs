@@ -18,7 +18,13 @@ use super::reply::Failure;
 pub struct DecisionLog {
     event: &'static str,
     ts: String,
-    action: &'static str,
+    /// The Cedar action of an LLM endpoint's call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
+    /// A request no endpoint takes: the route it asked for, or `unknown` (a path is the
+    /// caller's free text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'static str>,
     status: u16,
     latency_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,14 +62,33 @@ pub struct DecisionLog {
     budget_reserved: Option<Amount>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
+    /// The field the refusal names (`Failure::logged_param`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_param: Option<String>,
 }
 
 impl DecisionLog {
     pub fn new(endpoint: Endpoint, ts: String) -> Self {
         Self {
+            action: Some(endpoint.action()),
+            ..Self::empty(ts)
+        }
+    }
+
+    /// The line of a request refused before any endpoint took it (`route`: see the field).
+    pub fn unrouted(route: &'static str, ts: String) -> Self {
+        Self {
+            route: Some(route),
+            ..Self::empty(ts)
+        }
+    }
+
+    fn empty(ts: String) -> Self {
+        Self {
             event: "decision",
             ts,
-            action: endpoint.action(),
+            action: None,
+            route: None,
             status: 0,
             latency_ms: 0.0,
             principal: None,
@@ -81,6 +106,7 @@ impl DecisionLog {
             output_guard: None,
             budget_reserved: None,
             error: None,
+            error_param: None,
         }
     }
 
@@ -132,6 +158,7 @@ impl DecisionLog {
 
     pub fn failure(&mut self, failure: &Failure) {
         self.error = Some(failure.code);
+        self.error_param = failure.logged_param.clone();
     }
 
     pub fn emit(mut self, status: u16, latency_ms: f64) {
@@ -224,8 +251,14 @@ pub fn budget_store_failed(decision_id: &str, passed: bool) {
 /// How a model string outside the catalog is logged: never the string itself (a caller
 /// can put anything there), only the first 8 hex digits of its SHA-256.
 pub fn model_not_in_catalog(model: &str) -> String {
+    digest_of("not-in-catalog", model)
+}
+
+/// How caller free text is named in a log: `label:` and the first 8 hex digits of its
+/// SHA-256, never the text.
+pub fn digest_of(label: &str, text: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(model.as_bytes());
+    let digest = Sha256::digest(text.as_bytes());
     let short = hex::encode(digest.get(..4).unwrap_or_default());
-    format!("not-in-catalog:{short}")
+    format!("{label}:{short}")
 }

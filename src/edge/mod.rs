@@ -33,32 +33,75 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         (Some(endpoint), _) if method == Method::Post => {
             pipeline::handle(request, &env, &ctx, endpoint).await
         }
-        (Some(endpoint), _) => method_not_allowed("POST", endpoint.wire_format()),
+        (Some(endpoint), _) => unrouted(
+            &request,
+            endpoint_route(endpoint),
+            method_not_allowed("POST"),
+        ),
         (None, "/healthz") if method == Method::Get => status::health(),
         (None, "/v1/policy/status") if method == Method::Get => {
             status::policy_status(&request, &env, &ctx).await
         }
         (None, "/v1/usage") if method == Method::Get => usage::usage(&request, &env).await,
-        (None, "/healthz" | "/v1/policy/status" | "/v1/usage") => {
-            method_not_allowed("GET", Provider::Openai)
-        }
-        (None, _) => Failure::new(
-            ErrorKind::NotFound,
-            "route_not_found",
-            format!("no route for `{path}`"),
-        )
-        .into_response(Provider::Openai),
+        (None, _) => match GET_ROUTES.into_iter().find(|route| *route == path) {
+            Some(route) => unrouted(&request, route, method_not_allowed("GET")),
+            None => {
+                let failure = Failure::new(
+                    ErrorKind::NotFound,
+                    "route_not_found",
+                    format!("no route for `{path}`"),
+                );
+                unrouted(&request, "unknown", failure)
+            }
+        },
     };
     Ok(response)
 }
 
-fn method_not_allowed(allowed: &str, format: Provider) -> Response {
-    let mut response = Failure::new(
+/// The routes answered for `GET` only.
+const GET_ROUTES: [&str; 3] = ["/healthz", "/v1/policy/status", "/v1/usage"];
+
+fn endpoint_route(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::ChatCompletions => "/v1/chat/completions",
+        Endpoint::Embeddings => "/v1/embeddings",
+        Endpoint::Messages => "/v1/messages",
+    }
+}
+
+/// A request no endpoint takes: refused in the format its path or headers speak (an
+/// Anthropic SDK gets an Anthropic error), with its decision line.
+fn unrouted(request: &Request, route: &'static str, failure: Failure) -> Response {
+    let started = js_sys::Date::now();
+    let mut line = log::DecisionLog::unrouted(route, policy_state::now_iso());
+    line.failure(&failure);
+    let response = failure.into_response(wire_format_of(request));
+    line.emit(response.status_code(), js_sys::Date::now() - started);
+    response
+}
+
+/// Whose wire format a request speaks: Anthropic's on its paths (`/v1/messages…`,
+/// `/v1/complete`) or when it carries Anthropic's headers; OpenAI's otherwise.
+fn wire_format_of(request: &Request) -> Provider {
+    let path = request.path();
+    let headers = request.headers();
+    let has = |name: &str| headers.has(name).unwrap_or(false);
+    let anthropic = path.starts_with("/v1/messages")
+        || path == "/v1/complete"
+        || has("anthropic-version")
+        || (has("x-api-key") && !has("authorization"));
+    if anthropic {
+        Provider::Anthropic
+    } else {
+        Provider::Openai
+    }
+}
+
+fn method_not_allowed(allowed: &'static str) -> Failure {
+    Failure::new(
         ErrorKind::MethodNotAllowed,
         "method_not_allowed",
         format!("this route accepts `{allowed}` only"),
     )
-    .into_response(format);
-    let _ = response.headers_mut().set("allow", allowed);
-    response
+    .with_headers(vec![("allow", allowed.to_owned())])
 }

@@ -209,8 +209,11 @@ fn set_rate_headers(response: &Response, rate_headers: &[(&'static str, String)]
 }
 
 fn call_failure(error: CallError) -> Failure {
-    Failure::new(ErrorKind::InvalidRequest, error.code(), error.to_string())
-        .with_param(error.param())
+    let failure = Failure::new(ErrorKind::InvalidRequest, error.code(), error.to_string());
+    match &error {
+        CallError::Unsupported(field) => failure.with_caller_param(field),
+        _ => failure.with_param(error.known_param()),
+    }
 }
 
 fn route_failure(error: RouteError) -> Failure {

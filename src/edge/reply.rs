@@ -69,6 +69,9 @@ pub struct Failure {
     /// Lowercase, user input in backticks, never internals.
     pub message: String,
     pub param: Option<String>,
+    /// The field at fault as the decision line names it: the gateway's own field names as
+    /// they are, a caller's (free text) only by a digest.
+    pub logged_param: Option<String>,
     pub decision: Option<Box<Decision>>,
     /// Headers the answer carries (a rate limit's `retry-after`, say).
     pub headers: Vec<(&'static str, String)>,
@@ -81,13 +84,23 @@ impl Failure {
             code,
             message: message.into(),
             param: None,
+            logged_param: None,
             decision: None,
             headers: Vec::new(),
         }
     }
 
-    pub fn with_param(mut self, param: Option<&str>) -> Self {
+    /// The field at fault, one the gateway knows by name.
+    pub fn with_param(mut self, param: Option<&'static str>) -> Self {
         self.param = param.map(str::to_owned);
+        self.logged_param = self.param.clone();
+        self
+    }
+
+    /// The field at fault, named by the caller: the answer names it, the log only by digest.
+    pub fn with_caller_param(mut self, param: &str) -> Self {
+        self.param = Some(param.to_owned());
+        self.logged_param = Some(super::log::digest_of("field", param));
         self
     }
 

@@ -175,6 +175,48 @@ describe("routes", () => {
     await expectError(response, 405, "method_not_allowed");
   });
 
+  test("a refused route answers in its provider's format and writes a decision line naming only the route", async () => {
+    const secretPath = "/v1/messages/batches/sk-live-do-not-log";
+    const anthropic = await fetch(`${gateway.url}${secretPath}`, { headers: { "x-api-key": KEYS.alice, "anthropic-version": "2023-06-01" } });
+    const body = await expectError(anthropic, 404, "route_not_found", "anthropic");
+    assert.equal(body.error.type, "not_found_error");
+    // An Anthropic SDK on a path of OpenAI's shape still gets Anthropic's format.
+    await expectError(await fetch(`${gateway.url}/v1/models`, { headers: { "x-api-key": KEYS.alice } }), 404, "route_not_found", "anthropic");
+    await expectError(await fetch(`${gateway.url}/v1/messages`), 405, "method_not_allowed", "anthropic");
+    await expectError(await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${KEYS.alice}` } }), 404, "route_not_found");
+    const lines = await eventually(() => {
+      const refused = gateway.decisionLogs().filter((line) => line.route);
+      return refused.length >= 4 ? refused.slice(-4) : null;
+    }, { what: "the refused routes' decision lines" });
+    assert.deepEqual(
+      lines.map(({ route, status, error }) => [route, status, error]),
+      [
+        ["unknown", 404, "route_not_found"],
+        ["unknown", 404, "route_not_found"],
+        ["/v1/messages", 405, "method_not_allowed"],
+        ["unknown", 404, "route_not_found"],
+      ],
+    );
+    assert.ok(!gateway.logs.some((line) => line.includes("do-not-log")), "the path is the caller's text: never logged");
+  });
+
+  test("a refused field is named in the decision line; a caller's unknown field only by digest", async () => {
+    const missing = await post(gateway, "/v1/chat/completions", { model: "gpt-4o-mini", max_tokens: 10 }, { key: KEYS.alice });
+    await expectError(missing, 400, "invalid_request");
+    const unknown = await post(gateway, "/v1/chat/completions", { ...chat("gpt-4o-mini"), "my secret field": 1 }, { key: KEYS.alice });
+    const body = await expectError(unknown, 400, "unsupported_parameter");
+    assert.equal(body.error.param, "my secret field", "the caller is told which field");
+    const [first, second] = await eventually(() => {
+      const refused = gateway.decisionLogs().filter((line) => line.status === 400 && line.principal === "alice");
+      return refused.length >= 2 ? refused.slice(-2) : null;
+    }, { what: "the refusals' decision lines" });
+    assert.equal(first.error, "invalid_request");
+    assert.equal(first.error_param, "messages");
+    assert.equal(second.error, "unsupported_parameter");
+    assert.match(second.error_param, /^field:[0-9a-f]{8}$/);
+    assert.ok(!gateway.logs.some((line) => line.includes("my secret field")), "a caller's field name is never logged");
+  });
+
   test("the policy status needs an admin key and names version and source", async () => {
     await expectError(await fetch(`${gateway.url}/v1/policy/status`), 401, "missing_api_key");
     const forbidden = await fetch(`${gateway.url}/v1/policy/status`, { headers: { authorization: `Bearer ${KEYS.alice}` } });

@@ -103,6 +103,17 @@ impl CallError {
         }
     }
 
+    /// The field at fault when it is one the gateway knows by name (not a caller's
+    /// unknown field, which is free text).
+    pub fn known_param(&self) -> Option<&'static str> {
+        match self {
+            CallError::Missing(field)
+            | CallError::Invalid { field, .. }
+            | CallError::Refused { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// The machine-readable error code (OpenAI's `code`).
     pub fn code(&self) -> &'static str {
         match self {
