@@ -21,8 +21,8 @@ pub struct DecisionLog {
     /// The Cedar action of an LLM endpoint's call.
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
-    /// A request no endpoint takes: the route it asked for, or `unknown` (a path is the
-    /// caller's free text).
+    /// A request refused outside the LLM endpoints: the route it asked for, or `unknown`
+    /// (a path is the caller's free text).
     #[serde(skip_serializing_if = "Option::is_none")]
     route: Option<&'static str>,
     status: u16,
@@ -75,7 +75,7 @@ impl DecisionLog {
         }
     }
 
-    /// The line of a request refused before any endpoint took it (`route`: see the field).
+    /// The line of a request refused outside the LLM endpoints (`route`: see the field).
     pub fn unrouted(route: &'static str, ts: String) -> Self {
         Self {
             route: Some(route),

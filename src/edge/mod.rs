@@ -33,7 +33,7 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         (Some(endpoint), _) if method == Method::Post => {
             pipeline::handle(request, &env, &ctx, endpoint).await
         }
-        (Some(endpoint), _) => unrouted(
+        (Some(endpoint), _) => refused(
             &request,
             endpoint_route(endpoint),
             method_not_allowed("POST"),
@@ -44,14 +44,14 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         }
         (None, "/v1/usage") if method == Method::Get => usage::usage(&request, &env).await,
         (None, _) => match GET_ROUTES.into_iter().find(|route| *route == path) {
-            Some(route) => unrouted(&request, route, method_not_allowed("GET")),
+            Some(route) => refused(&request, route, method_not_allowed("GET")),
             None => {
                 let failure = Failure::new(
                     ErrorKind::NotFound,
                     "route_not_found",
                     format!("no route for `{path}`"),
                 );
-                unrouted(&request, "unknown", failure)
+                refused(&request, "unknown", failure)
             }
         },
     };
@@ -69,9 +69,10 @@ fn endpoint_route(endpoint: Endpoint) -> &'static str {
     }
 }
 
-/// A request no endpoint takes: refused in the format its path or headers speak (an
-/// Anthropic SDK gets an Anthropic error), with its decision line.
-fn unrouted(request: &Request, route: &'static str, failure: Failure) -> Response {
+/// A request refused outside the LLM endpoints' pipeline (an unknown route, a wrong
+/// method, a refused status or usage read): answered in the format its path or headers
+/// speak (an Anthropic SDK gets an Anthropic error), with its decision line.
+fn refused(request: &Request, route: &'static str, failure: Failure) -> Response {
     let started = js_sys::Date::now();
     let mut line = log::DecisionLog::unrouted(route, policy_state::now_iso());
     line.failure(&failure);

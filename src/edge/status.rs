@@ -5,8 +5,6 @@
 use serde_json::json;
 use worker::{Context, Env, Request, Response};
 
-use gateway_policy::catalog::Provider;
-
 use super::config::{Config, KV_BINDING};
 use super::reply::{json_response, ErrorKind, Failure};
 use super::{auth, policy_state};
@@ -20,7 +18,7 @@ pub async fn policy_status(request: &Request, env: &Env, ctx: &Context) -> Respo
     policy_state::maybe_refresh(env, ctx, &config);
     match status_body(request, env, &config).await {
         Ok(body) => json_response(200, &body),
-        Err(failure) => failure.into_response(Provider::Openai),
+        Err(failure) => super::refused(request, "/v1/policy/status", failure),
     }
 }
 

@@ -5,7 +5,6 @@
 use serde_json::json;
 use worker::{Env, Request, Response};
 
-use gateway_policy::catalog::Provider;
 use gateway_policy::limits::{Scope, ScopeMembers};
 
 use super::config::{Config, KV_BINDING};
@@ -15,7 +14,7 @@ use super::{auth, metering, policy_state};
 pub async fn usage(request: &Request, env: &Env) -> Response {
     match usage_body(request, env).await {
         Ok(body) => json_response(200, &body),
-        Err(failure) => failure.into_response(Provider::Openai),
+        Err(failure) => super::refused(request, "/v1/usage", failure),
     }
 }
 

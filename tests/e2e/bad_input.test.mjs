@@ -184,9 +184,10 @@ describe("routes", () => {
     await expectError(await fetch(`${gateway.url}/v1/models`, { headers: { "x-api-key": KEYS.alice } }), 404, "route_not_found", "anthropic");
     await expectError(await fetch(`${gateway.url}/v1/messages`), 405, "method_not_allowed", "anthropic");
     await expectError(await fetch(`${gateway.url}/v1/models`, { headers: { authorization: `Bearer ${KEYS.alice}` } }), 404, "route_not_found");
+    await expectError(await fetch(`${gateway.url}/v1/usage`, { headers: { authorization: "Bearer sk-guess" } }), 401, "invalid_api_key");
     const lines = await eventually(() => {
       const refused = gateway.decisionLogs().filter((line) => line.route);
-      return refused.length >= 4 ? refused.slice(-4) : null;
+      return refused.length >= 5 ? refused.slice(-5) : null;
     }, { what: "the refused routes' decision lines" });
     assert.deepEqual(
       lines.map(({ route, status, error }) => [route, status, error]),
@@ -195,6 +196,7 @@ describe("routes", () => {
         ["unknown", 404, "route_not_found"],
         ["/v1/messages", 405, "method_not_allowed"],
         ["unknown", 404, "route_not_found"],
+        ["/v1/usage", 401, "invalid_api_key"],
       ],
     );
     assert.ok(!gateway.logs.some((line) => line.includes("do-not-log")), "the path is the caller's text: never logged");
