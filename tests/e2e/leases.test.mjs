@@ -50,8 +50,9 @@ async function idleObjects(gateway) {
       const idle = states.every(([state]) => ["held", "leased"].every((part) => Object.values(state[part]).every((n) => n === 0)));
       return idle ? states.map(([state]) => state) : null;
     },
-    // Leases close 2 s after they are taken; settling them takes a round trip.
-    { what: "nothing held or leased in the objects", timeoutMs: 5000 },
+    // Leases close 2 s after they are taken and settling takes a round trip: a few
+    // seconds, with room for a loaded machine.
+    { what: "nothing held or leased in the objects", timeoutMs: 10_000 },
   );
 }
 
