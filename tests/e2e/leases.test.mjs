@@ -24,7 +24,7 @@ const SPEND_OBJECTS = [
   ["user:sam", starterLine("user")],
 ];
 
-// Whole and streamed answers from both providers, taken in turn.
+// Whole and streamed answers from both providers, taken in turn, through their SDKs.
 const CALLS = [
   { path: "/v1/chat/completions", body: chat("gpt-4o-mini", { max_tokens: 15 }) },
   { path: "/v1/messages", body: chat("claude-3-5-haiku", { max_tokens: 15, stream: true }) },
@@ -34,12 +34,19 @@ const CALLS = [
 // The pauses between calls: 1 to 5 s, so each call finds the last one's lease closed.
 const PAUSES_MS = [1000, 3000, 5000, 1500, 2500, 4000];
 
+/// One call through the official SDK of its provider, read to the end.
 async function send(gateway, { path, body }) {
-  const headers = path === "/v1/messages" ? { "anthropic-version": "2023-06-01" } : {};
-  const response = await post(gateway, path, body, { key: KEYS.sam, headers });
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  if (body.stream) assert.match(text, /\[DONE\]|message_stop/);
+  if (path === "/v1/messages") {
+    const client = gateway.anthropic(KEYS.sam);
+    if (!body.stream) return assert.ok((await client.messages.create(body)).content.length > 0);
+    const message = await client.messages.stream(body).finalMessage();
+    return assert.equal(message.stop_reason, "end_turn");
+  }
+  const client = gateway.openai(KEYS.sam);
+  if (!body.stream) return assert.ok((await client.chat.completions.create(body)).choices.length > 0);
+  let text = "";
+  for await (const chunk of await client.chat.completions.create(body)) text += chunk.choices[0]?.delta?.content ?? "";
+  assert.ok(text.length > 0);
 }
 
 /// Each spend object's state, once nothing is held or leased in any of them.
