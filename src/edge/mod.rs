@@ -33,11 +33,7 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
         (Some(endpoint), _) if method == Method::Post => {
             pipeline::handle(request, &env, &ctx, endpoint).await
         }
-        (Some(endpoint), _) => refused(
-            &request,
-            endpoint_route(endpoint),
-            method_not_allowed("POST"),
-        ),
+        (Some(endpoint), _) => refused(&request, endpoint.path(), method_not_allowed("POST")),
         (None, "/healthz") if method == Method::Get => status::health(),
         (None, "/v1/policy/status") if method == Method::Get => {
             status::policy_status(&request, &env, &ctx).await
@@ -60,14 +56,6 @@ async fn fetch(request: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The routes answered for `GET` only.
 const GET_ROUTES: [&str; 3] = ["/healthz", "/v1/policy/status", "/v1/usage"];
-
-fn endpoint_route(endpoint: Endpoint) -> &'static str {
-    match endpoint {
-        Endpoint::ChatCompletions => "/v1/chat/completions",
-        Endpoint::Embeddings => "/v1/embeddings",
-        Endpoint::Messages => "/v1/messages",
-    }
-}
 
 /// A request refused outside the LLM endpoints' pipeline (an unknown route, a wrong
 /// method, a refused status or usage read): answered in the format its path or headers

@@ -28,12 +28,24 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    pub const ALL: [Endpoint; 3] = [
+        Endpoint::ChatCompletions,
+        Endpoint::Embeddings,
+        Endpoint::Messages,
+    ];
+
     pub fn from_path(path: &str) -> Option<Self> {
-        match path {
-            "/v1/chat/completions" => Some(Endpoint::ChatCompletions),
-            "/v1/embeddings" => Some(Endpoint::Embeddings),
-            "/v1/messages" => Some(Endpoint::Messages),
-            _ => None,
+        Self::ALL
+            .into_iter()
+            .find(|endpoint| endpoint.path() == path)
+    }
+
+    /// The gateway's path for the endpoint.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::ChatCompletions => "/v1/chat/completions",
+            Endpoint::Embeddings => "/v1/embeddings",
+            Endpoint::Messages => "/v1/messages",
         }
     }
 
@@ -95,11 +107,8 @@ impl CallError {
     /// The request field at fault, for the provider error's `param`.
     pub fn param(&self) -> Option<&str> {
         match self {
-            CallError::Missing(field)
-            | CallError::Invalid { field, .. }
-            | CallError::Refused { field, .. } => Some(field),
             CallError::Unsupported(field) => Some(field),
-            _ => None,
+            _ => self.known_param(),
         }
     }
 

@@ -504,31 +504,13 @@ fn leases_in_several_objects_settle_at_exactly_what_their_calls_used() {
         while in_flight.len() as u64 > next(9) {
             let (holdings, actual) = in_flight.swap_remove(next(in_flight.len() as u64) as usize);
             used = used.plus(actual);
-            for (index, holding) in holdings.into_iter().enumerate() {
-                match holding {
-                    Ok(ticket) => {
-                        book.finish(&ticket, Some(actual));
-                    }
-                    Err(hold) => {
-                        ledgers[index].apply(&Operation::Settle { hold, actual }, now);
-                    }
-                }
-            }
+            end_call(&mut book, &mut ledgers, holdings, actual, now);
         }
         settle_closed(&mut book, &mut ledgers, now);
     }
     for (holdings, actual) in in_flight.drain(..) {
         used = used.plus(actual);
-        for (index, holding) in holdings.into_iter().enumerate() {
-            match holding {
-                Ok(ticket) => {
-                    book.finish(&ticket, Some(actual));
-                }
-                Err(hold) => {
-                    ledgers[index].apply(&Operation::Settle { hold, actual }, now);
-                }
-            }
-        }
+        end_call(&mut book, &mut ledgers, holdings, actual, now);
     }
     // Traffic stops: the last leases close and are settled.
     settle_closed(&mut book, &mut ledgers, now + LEASE_OPEN_MS);
@@ -542,5 +524,26 @@ fn leases_in_several_objects_settle_at_exactly_what_their_calls_used() {
         assert_eq!(state.held, Amount::default(), "{object}");
         assert_eq!(state.leased, Amount::default(), "{object}");
         assert_eq!(ledger.hold_count(), 0, "{object}");
+    }
+}
+
+/// A call ends having used `actual`: in each object, its lease's book or the object itself
+/// settles it.
+fn end_call(
+    book: &mut LeaseBook,
+    ledgers: &mut [Ledger],
+    holdings: Vec<Result<Ticket, String>>,
+    actual: Amount,
+    now: u64,
+) {
+    for (ledger, holding) in ledgers.iter_mut().zip(holdings) {
+        match holding {
+            Ok(ticket) => {
+                book.finish(&ticket, Some(actual));
+            }
+            Err(hold) => {
+                ledger.apply(&Operation::Settle { hold, actual }, now);
+            }
+        }
     }
 }
